@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# install-deps.sh - install the Debian packages fleet-handshake needs to build,
+# test and demo, when they are missing. Idempotent; needs root only when
+# something is missing. Used by `make deps` (and so by `make check`).
+set -euo pipefail
+
+pkgs=(
+  build-essential pkg-config
+  libcurl4-openssl-dev libssl-dev libmsgpack-dev libcjson-dev libyaml-dev
+  libzmq3-dev libcmocka-dev
+  python3 python3-kubernetes python3-pytest python3-yaml
+  openssl curl valgrind
+)
+if [ "${FH_WITH_GO:-0}" = 1 ]; then
+  pkgs+=(golang-go golang-github-masterminds-sprig-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
