@@ -38,7 +38,12 @@ SRC_DIRS := common kube proto supervisor worker watcher
 MAIN_SRCS := supervisor/main.c watcher/main.c worker/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRCS),$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB      := $(BUILD)/libfh.a
+# One archive per source folder, linked dependents-first.
+dir_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(MAIN_SRCS),$(wildcard $(1)/*.c)))
+libs_of  = $(foreach d,$(1),$(BUILD)/lib$(d).a)
+BIN_DIRS_supervisor := supervisor proto common
+BIN_DIRS_watcher    := watcher kube proto common
+BIN_DIRS_worker     := worker kube proto common
 
 BINS := $(foreach b,supervisor watcher worker,$(if $(wildcard $(b)/main.c),$(BUILD)/bin/fh-$(b)))
 
@@ -59,18 +64,25 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
-	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+define dir_lib_rule
+$(BUILD)/lib$(1).a: $(call dir_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach d,$(SRC_DIRS),$(eval $(call dir_lib_rule,$(d))))
 
-$(BUILD)/bin/fh-%: $(BUILD)/obj/%/main.o $(LIB)
+.SECONDEXPANSION:
+$(BUILD)/bin/fh-%: $(BUILD)/obj/%/main.o $$(call libs_of,$$(BIN_DIRS_$$*))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_V) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_V) $(LDFLAGS) -o $@ $< $(call libs_of,$(BIN_DIRS_$*)) $(LDLIBS_ALL)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB)
+# A test links the folders named in tests/unit/test_X.deps (default: all of them).
+test_dirs = $(or $(shell cat tests/unit/test_$(1).deps 2>/dev/null),$(SRC_DIRS))
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(call libs_of,$$(call test_dirs,$$*))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS_V) $(LDFLAGS) -o $@ $< $(LIB) \
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS_V) $(LDFLAGS) -o $@ $< \
+	    $(call libs_of,$(call test_dirs,$*)) \
 	    $(foreach s,$(shell cat tests/unit/test_$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
 	    $(LDLIBS_ALL) -lcmocka
 
