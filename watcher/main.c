@@ -1,0 +1,382 @@
+/*
+ * main.c - fh-watcher: lists and watches the apiserver and streams compact
+ * events to the supervisor.
+ *
+ * Three reflectors per watched namespace (or one each cluster-wide):
+ * FleetHandshakes (whole objects), Secrets (metadata only: this process never
+ * receives Secret data) and Bundles (metadata only). Every change becomes one
+ * PROTO_EVENT on the DEALER socket; the end of every (re)list one PROTO_SYNCED.
+ * One thread, blocking only in zmq_poll over the DEALER socket and libcurl's
+ * sockets. Exits when told to QUIT, on SIGTERM, or when the supervisor has
+ * been silent for too long.
+ *
+ * Process-wide state lives here: the signal flag and struct watcher.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <zmq.h>
+
+#include "chan.h"
+#include "fh_err.h"
+#include "fh_log.h"
+#include "kube_client.h"
+#include "kube_config.h"
+#include "kube_watch.h"
+#include "obj_meta.h"
+#include "proto.h"
+
+#define MAX_NAMESPACES     64
+#define MAX_POLL_ITEMS     256
+#define SUPERVISOR_SILENCE_MS 15000
+#define EXIT_CONFIG        78
+
+static volatile sig_atomic_t stop_requested;
+
+struct watcher;
+
+struct wres {
+    struct watcher *w;          /* back pointer */
+    int res;                    /* enum proto_res */
+    bool synced;                /* first list of this reflector done */
+};
+
+struct watcher {
+    struct fh_log log;          /* our logger */
+    void *zctx;                 /* ZeroMQ context */
+    void *sock;                 /* DEALER to the supervisor */
+    uint32_t gen;               /* our generation */
+    struct kube_config *cfg;    /* apiserver config */
+    struct kube_loop *loop;     /* all reflectors */
+    struct wres res[3 * MAX_NAMESPACES]; /* callback args, one per reflector */
+    size_t nres;                /* used entries of res */
+    unsigned long sent;         /* events sent */
+    unsigned long send_errors;  /* events that could not be sent */
+    unsigned long bad_objects;  /* objects we could not convert */
+};
+
+/* now_ms - monotonic milliseconds */
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* on_signal - only sets a flag; zmq_poll returns EINTR */
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* send_msg - blocking send to the supervisor (DEALER blocks at HWM: backpressure) */
+static int
+send_msg(struct watcher *w, struct proto_msg *m)
+{
+    int rc;
+
+    m->gen = w->gen;
+    rc = chan_send(w->sock, NULL, m, 0);
+    if (rc < 0)
+        w->send_errors++;
+    return rc;
+}
+
+/* on_event - reflector callback: convert and forward */
+static void
+on_event(void *arg, enum kube_event_type type, const cJSON *obj)
+{
+    struct wres *r = arg;
+    struct proto_msg m;
+    char key[PROTO_MAX_NAME * 2 + 2];
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    m.type = PROTO_EVENT;
+    m.u.event.type = type == KUBE_EVENT_ADDED ? PROTO_EV_ADDED :
+                     type == KUBE_EVENT_MODIFIED ? PROTO_EV_MODIFIED : PROTO_EV_DELETED;
+    rc = obj_meta_from_json(r->res, obj, &m.u.event.obj);
+    if (rc < 0) {
+        r->w->bad_objects++;
+        log_warn(&r->w->log, NULL, "dropping object of resource %d: %s", r->res, fh_strerror(rc));
+        return;
+    }
+    snprintf(key, sizeof(key), "%s/%s", m.u.event.obj.ns, m.u.event.obj.name);
+    log_debug(&r->w->log, key, "event %d res %d rv %s", m.u.event.type, r->res,
+              m.u.event.obj.rv ? m.u.event.obj.rv : "");
+    rc = send_msg(r->w, &m);
+    if (rc < 0)
+        log_error(&r->w->log, key, "cannot send event: %s", fh_strerror(rc));
+    else
+        r->w->sent++;
+    proto_msg_clear(&m);
+}
+
+/* on_synced - a (re)list completed */
+static void
+on_synced(void *arg)
+{
+    struct wres *r = arg;
+    struct proto_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = PROTO_SYNCED;
+    m.u.synced.res = (uint8_t)r->res;
+    if (!r->synced)
+        log_info(&r->w->log, NULL, "initial list of resource %d synced", r->res);
+    r->synced = true;
+    send_msg(r->w, &m);
+}
+
+/* on_error - reflector problems are logged; the reflector recovers itself */
+static void
+on_error(void *arg, int err, const char *what)
+{
+    struct wres *r = arg;
+
+    log_warn(&r->w->log, NULL, "resource %d: %s: %s", r->res, what ? what : "", fh_strerror(err));
+}
+
+/* add_reflector - one list+watch */
+static int
+add_reflector(struct watcher *w, int res, const char *path, bool metadata_only)
+{
+    struct kube_reflector_spec spec;
+    struct kube_reflector_cb cb;
+    struct wres *r;
+
+    if (w->nres >= sizeof(w->res) / sizeof(w->res[0]))
+        return -FH_ETOOBIG;
+    r = &w->res[w->nres++];
+    r->w = w;
+    r->res = res;
+    memset(&spec, 0, sizeof(spec));
+    spec.path = path;
+    spec.metadata_only = metadata_only;
+    cb.on_event = on_event;
+    cb.on_synced = on_synced;
+    cb.on_error = on_error;
+    cb.arg = r;
+    return kube_loop_add(w->loop, &spec, &cb);
+}
+
+/* add_namespace - the three reflectors for one namespace ("" = all) */
+static int
+add_namespace(struct watcher *w, const char *ns)
+{
+    char path[512];
+    char *esc = NULL;
+    const char *scope = "";
+    int rc;
+
+    if (ns[0]) {
+        esc = kube_path_escape(ns);
+        if (!esc)
+            return -FH_ENOMEM;
+    }
+#define NSPATH(prefix, plural) \
+    (snprintf(path, sizeof(path), "%s%s%s/%s", prefix, esc ? "/namespaces/" : "", esc ? esc : scope, plural), path)
+    rc = add_reflector(w, PROTO_RES_FH, NSPATH("/apis/riverpointtechnology.com/v1alpha1", "fleethandshakes"), false);
+    if (rc == 0)
+        rc = add_reflector(w, PROTO_RES_SECRET, NSPATH("/api/v1", "secrets"), true);
+    if (rc == 0)
+        rc = add_reflector(w, PROTO_RES_BUNDLE, NSPATH("/apis/fleet.cattle.io/v1alpha1", "bundles"), true);
+#undef NSPATH
+    free(esc);
+    return rc;
+}
+
+/* handle_supervisor - one message from the supervisor; returns 1 to stop */
+static int
+handle_supervisor(struct watcher *w, uint64_t *last_seen)
+{
+    struct proto_msg m;
+    int stop = 0;
+    int rc;
+
+    for (;;) {
+        rc = chan_recv(w->sock, NULL, 0, &m, ZMQ_DONTWAIT);
+        if (rc == -FH_EAGAIN)
+            break;
+        if (rc == -FH_EPROTO) {
+            log_warn(&w->log, NULL, "dropped malformed message from supervisor");
+            continue;
+        }
+        if (rc < 0)
+            return 1;
+        *last_seen = now_ms();
+        if (m.type == PROTO_HEARTBEAT) {
+            struct proto_msg hb;
+
+            memset(&hb, 0, sizeof(hb));
+            hb.type = PROTO_HEARTBEAT;
+            send_msg(w, &hb);
+        } else if (m.type == PROTO_QUIT) {
+            log_info(&w->log, NULL, "quit requested");
+            stop = 1;
+        }
+        proto_msg_clear(&m);
+    }
+    return stop;
+}
+
+/* usage - print help */
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: fh-watcher --endpoint ipc://PATH --gen N [--kubeconfig PATH]\n"
+               "                  [--namespace NS]... [--log-level debug|info|warn|error]\n"
+               "Started by fh-supervisor; not meant to be run by hand.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "endpoint", required_argument, NULL, 'e' },
+        { "gen", required_argument, NULL, 'g' },
+        { "slot", required_argument, NULL, 's' },
+        { "kubeconfig", required_argument, NULL, 'k' },
+        { "namespace", required_argument, NULL, 'n' },
+        { "log-level", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct watcher w;
+    const char *endpoint = NULL, *kubeconfig = NULL;
+    const char *namespaces[MAX_NAMESPACES];
+    size_t nns = 0;
+    enum fh_log_level lvl = FH_LOG_INFO;
+    char err[512], rid[64];
+    struct sigaction sa;
+    struct proto_msg hello;
+    uint64_t last_seen;
+    int exit_code = 1;
+    int c, rc;
+
+    memset(&w, 0, sizeof(w));
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e': endpoint = optarg; break;
+        case 'g': w.gen = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 's': break;
+        case 'k': kubeconfig = optarg; break;
+        case 'n':
+            if (nns >= MAX_NAMESPACES) {
+                fprintf(stderr, "too many --namespace flags (max %d)\n", MAX_NAMESPACES);
+                return EXIT_CONFIG;
+            }
+            namespaces[nns++] = optarg;
+            break;
+        case 'l':
+            if (fh_log_level_parse(optarg, &lvl) < 0) {
+                fprintf(stderr, "bad --log-level %s\n", optarg);
+                return EXIT_CONFIG;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_CONFIG;
+        }
+    }
+    fh_log_init(&w.log, "watcher", lvl);
+    if (!endpoint) {
+        usage(stderr);
+        return EXIT_CONFIG;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+    rc = kube_config_load(kubeconfig, &w.cfg, err, sizeof(err));
+    if (rc < 0) {
+        log_error(&w.log, NULL, "cannot load apiserver config: %s", err);
+        exit_code = EXIT_CONFIG;
+        goto out;
+    }
+    w.loop = kube_loop_new(w.cfg, NULL, &w.log);
+    if (!w.loop) {
+        log_error(&w.log, NULL, "cannot set up the apiserver client");
+        goto out;
+    }
+    w.zctx = zmq_ctx_new();
+    snprintf(rid, sizeof(rid), "watcher.0.%u", w.gen);
+    w.sock = w.zctx ? chan_dealer_connect(w.zctx, endpoint, rid, &rc) : NULL;
+    if (!w.sock) {
+        log_error(&w.log, NULL, "cannot connect to %s", endpoint);
+        goto out;
+    }
+    memset(&hello, 0, sizeof(hello));
+    hello.type = PROTO_HELLO;
+    hello.u.hello.role = PROTO_ROLE_WATCHER;
+    hello.u.hello.pid = (int32_t)getpid();
+    send_msg(&w, &hello);
+
+    if (nns == 0)
+        rc = add_namespace(&w, "");
+    for (size_t i = 0; i < nns && rc == 0; i++)
+        rc = add_namespace(&w, namespaces[i]);
+    if (rc < 0) {
+        log_error(&w.log, NULL, "cannot start watches: %s", fh_strerror(rc));
+        goto out;
+    }
+    log_info(&w.log, NULL, "watching %s via %s", nns ? "selected namespaces" : "all namespaces",
+             w.cfg->source ? w.cfg->source : "?");
+
+    last_seen = now_ms();
+    while (!stop_requested) {
+        zmq_pollitem_t items[MAX_POLL_ITEMS];
+        long timeout = 1000;
+        int n;
+
+        items[0].socket = w.sock;
+        items[0].fd = 0;
+        items[0].events = ZMQ_POLLIN;
+        items[0].revents = 0;
+        n = kube_loop_pollitems(w.loop, items + 1, MAX_POLL_ITEMS - 1, &timeout);
+        if (n < 0) {
+            log_error(&w.log, NULL, "poll set: %s", fh_strerror(n));
+            goto out;
+        }
+        rc = zmq_poll(items, n + 1, timeout);
+        if (rc < 0 && errno != EINTR) {
+            log_error(&w.log, NULL, "zmq_poll: %s", zmq_strerror(errno));
+            goto out;
+        }
+        if (rc < 0)
+            continue;
+        if ((items[0].revents & ZMQ_POLLIN) && handle_supervisor(&w, &last_seen))
+            break;
+        kube_loop_dispatch(w.loop, items + 1, n);
+        if (now_ms() - last_seen > SUPERVISOR_SILENCE_MS) {
+            log_error(&w.log, NULL, "supervisor silent for %d ms; exiting", SUPERVISOR_SILENCE_MS);
+            goto out;
+        }
+    }
+    log_info(&w.log, NULL, "stopping: %lu events sent, %lu send errors, %lu bad objects",
+             w.sent, w.send_errors, w.bad_objects);
+    exit_code = 0;
+out:
+    kube_loop_free(&w.loop);
+    if (w.sock)
+        zmq_close(w.sock);
+    if (w.zctx)
+        zmq_ctx_term(w.zctx);
+    kube_config_free(&w.cfg);
+    return exit_code;
+}
