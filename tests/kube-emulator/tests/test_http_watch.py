@@ -1,0 +1,368 @@
+"""Raw HTTP: watch streams (framing, resume, 410, bookmarks, selectors, timeouts)."""
+
+import json
+
+import pytest
+
+from emu_helpers import assert_status, b64, core, install_crd, ns_path, ok, q, rv, widget
+
+
+@pytest.fixture(scope="module")
+def emu(module_emulator):
+    e = module_emulator()
+    install_crd(e)
+    return e
+
+
+def cm(name, data=None, **meta):
+    m = {"name": name}
+    m.update(meta)
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": m, "data": data or {"k": "v"}}
+
+
+def post(emu, path, obj):
+    return ok(emu.api("POST", path, obj), 201)
+
+
+def current_rv(emu, path=None):
+    return ok(emu.api("GET", path or core("default", "configmaps")))["metadata"]["resourceVersion"]
+
+
+# --------------------------------------------------------------------------------------------
+# Socket-level chunked decoding
+
+
+class RawChunkedReader:
+    """Minimal HTTP/1.1 client over a raw (TLS) socket that returns the chunks as sent."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        self.buf += data
+
+    def read_until(self, sep):
+        while sep not in self.buf:
+            self._fill()
+        head, _, self.buf = self.buf.partition(sep)
+        return head
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_head(self):
+        head = self.read_until(b"\r\n\r\n").decode()
+        lines = head.split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for ln in lines[1:]:
+            k, _, v = ln.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        return status, headers
+
+    def read_chunk(self):
+        """Return the next chunk's payload, b"" for the terminating zero-size chunk."""
+        size_line = self.read_until(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        data = self.read_exact(size)
+        assert self.read_exact(2) == b"\r\n", "chunk not terminated by CRLF"
+        if size == 0:
+            return b""
+        return data
+
+
+def raw_get(emu, path):
+    s = emu.raw_socket(timeout=30)
+    req = (f"GET {path} HTTP/1.1\r\nHost: {emu.host}:{emu.port}\r\n"
+           f"Authorization: Bearer {emu.token}\r\nAccept: application/json\r\n"
+           f"User-Agent: raw-test\r\n\r\n")
+    s.sendall(req.encode())
+    return s, RawChunkedReader(s)
+
+
+def test_watch_framing_across_chunk_boundaries(emu):
+    start = current_rv(emu)
+    # Objects big enough that one event cannot fit in a single TLS record / write.
+    big = "x" * 300_000
+    n_small = 50
+    post(emu, core("default", "configmaps"), cm("frame-big-1", {"blob": big}))
+    for i in range(n_small):
+        post(emu, core("default", "configmaps"), cm(f"frame-{i}", {"i": str(i)}))
+    post(emu, core("default", "configmaps"), cm("frame-big-2", {"blob": big + "y"}))
+    post(emu, core("default", "configmaps"), cm("frame-end"))
+    sock, rd = raw_get(emu, q(core("default", "configmaps"), watch="true", resourceVersion=start,
+                              timeoutSeconds=30))
+    try:
+        status, headers = rd.read_head()
+        assert status == 200
+        assert headers.get("transfer-encoding") == "chunked", headers
+        assert headers.get("content-type", "").startswith("application/json")
+        chunks, stream, lines = [], b"", []
+        while not any(b'"frame-end"' in ln for ln in lines):
+            c = rd.read_chunk()
+            assert c, "stream ended early"
+            chunks.append(c)
+            stream += c
+            *complete, stream = stream.split(b"\n")
+            lines += complete
+        assert stream == b"", "data after the sentinel event's newline"
+    finally:
+        sock.close()
+    events = [json.loads(ln) for ln in lines]  # every line is exactly one complete JSON object
+    assert all(set(e) == {"type", "object"} for e in events)
+    names = [e["object"]["metadata"]["name"] for e in events]
+    assert names == ["frame-big-1"] + [f"frame-{i}" for i in range(n_small)] + ["frame-big-2", "frame-end"]
+    assert events[0]["object"]["data"]["blob"] == big
+    assert events[-2]["object"]["data"]["blob"] == big + "y"
+    # Compact encoding: no pretty-printing newlines inside an event.
+    assert all(b"\n" not in ln for ln in lines)
+    # At least one event was split across chunks (the 300 kB ones) and got reassembled,
+    # i.e. a chunk boundary is not an event boundary.
+    ends_mid_event = sum(1 for c in chunks if not c.endswith(b"\n"))
+    assert ends_mid_event >= 1 or any(c.count(b"\n") > 1 for c in chunks), \
+        f"{len(chunks)} chunks, each exactly one event: framing not exercised"
+
+
+def test_idle_watch_headers_arrive_before_events(emu):
+    sock, rd = raw_get(emu, q(core("default", "configmaps"), watch="true",
+                              resourceVersion=current_rv(emu), timeoutSeconds=30))
+    try:
+        # Nothing has happened yet, but the status line and headers must already be flushed.
+        status, headers = rd.read_head()
+        assert status == 200 and headers.get("transfer-encoding") == "chunked"
+        post(emu, core("default", "configmaps"), cm("after-head"))
+        line = b""
+        while b"\n" not in line:
+            line += rd.read_chunk()
+        ev = json.loads(line.split(b"\n")[0])
+        assert ev["type"] == "ADDED" and ev["object"]["metadata"]["name"] == "after-head"
+    finally:
+        sock.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Resume, initial state, 410
+
+
+def test_watch_without_rv_sends_synthetic_added_then_changes(emu):
+    post(emu, ns_path("default", "widgets"), widget("init-a", labels={"set": "init"}))
+    post(emu, ns_path("default", "widgets"), widget("init-b", labels={"set": "init"}))
+    s = emu.open_stream(q(ns_path("default", "widgets"), watch="true", labelSelector="set=init",
+                          timeoutSeconds=20))
+    try:
+        first = s.events(2)
+        assert sorted((e["type"], e["object"]["metadata"]["name"]) for e in first) == \
+            [("ADDED", "init-a"), ("ADDED", "init-b")]
+        ok(emu.api("PATCH", ns_path("default", "widgets", "init-a"), {"spec": {"size": 8}},
+                   {"Content-Type": "application/merge-patch+json"}))
+        ev = s.next_event()
+        assert ev["type"] == "MODIFIED" and ev["object"]["spec"]["size"] == 8
+    finally:
+        s.close()
+
+
+def test_watch_resume_delivers_exactly_later_events(emu):
+    a = post(emu, core("default", "configmaps"), cm("res-a"))
+    mid = a["metadata"]["resourceVersion"]
+    b = post(emu, core("default", "configmaps"), cm("res-b"))
+    a2 = ok(emu.api("PATCH", core("default", "configmaps", "res-a"), {"data": {"k": "2"}},
+                    {"Content-Type": "application/merge-patch+json"}))
+    d = ok(emu.api("DELETE", core("default", "configmaps", "res-b")))
+    post(emu, core("default", "configmaps"), cm("res-end"))
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=mid, timeoutSeconds=20))
+    try:
+        evs = []
+        while not evs or evs[-1]["object"]["metadata"]["name"] != "res-end":
+            ev = s.next_event()
+            assert ev is not None
+            evs.append(ev)
+    finally:
+        s.close()
+    got = [(e["type"], e["object"]["metadata"]["name"]) for e in evs]
+    assert got == [("ADDED", "res-b"), ("MODIFIED", "res-a"), ("DELETED", "res-b"), ("ADDED", "res-end")]
+    assert evs[0]["object"]["metadata"]["resourceVersion"] == b["metadata"]["resourceVersion"]
+    assert evs[1]["object"]["metadata"]["resourceVersion"] == a2["metadata"]["resourceVersion"]
+    # DELETED carries the last state with a new resourceVersion
+    assert rv(evs[2]["object"]) > rv(evs[1]["object"])
+    assert evs[2]["object"]["metadata"]["name"] == "res-b"
+    assert d["metadata"]["name"] == "res-b"
+
+
+def test_watch_too_old_rv_gets_error_410_event(emulator):
+    emu = emulator(history=5)
+    first = post(emu, core("default", "configmaps"), cm("h0"))
+    for i in range(1, 12):
+        post(emu, core("default", "configmaps"), cm(f"h{i}"))
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true",
+                          resourceVersion=first["metadata"]["resourceVersion"], timeoutSeconds=20))
+    try:
+        assert s.status == 200
+        evs = s.read_all()  # ERROR event, then the server ends the stream
+    finally:
+        s.close()
+    assert len(evs) == 1, evs
+    assert evs[0]["type"] == "ERROR"
+    st = evs[0]["object"]
+    assert st["kind"] == "Status" and st["code"] == 410 and st["reason"] == "Expired"
+    assert st["status"] == "Failure" and "too old resource version" in st["message"]
+    # Within the window: fine.
+    recent = ok(emu.api("GET", core("default", "configmaps", "h9")))
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true",
+                          resourceVersion=recent["metadata"]["resourceVersion"], timeoutSeconds=1))
+    try:
+        names = [e["object"]["metadata"]["name"] for e in s.read_all()]
+    finally:
+        s.close()
+    assert names == ["h10", "h11"]
+
+
+def test_list_with_compacted_exact_rv_is_410(emulator):
+    emu = emulator()
+    old = post(emu, core("default", "configmaps"), cm("c0"))
+    post(emu, core("default", "configmaps"), cm("c1"))
+    assert emu.admin("POST", "/emulator/v1/compact").status == 200
+    r = emu.api("GET", q(core("default", "configmaps"), resourceVersion=old["metadata"]["resourceVersion"],
+                         resourceVersionMatch="Exact"))
+    st = assert_status(r, 410, "Expired")
+    assert st["message"] == "The resourceVersion for the provided list is too old."
+
+
+def test_watch_from_future_rv_waits_for_it(emu):
+    # Documented apiserver behaviour: a too-large RV is a 504 after a wait; an emulator that
+    # instead delivers events newer than the RV must at least not replay older ones.
+    now = int(current_rv(emu))
+    r = emu.api("GET", q(core("default", "configmaps"), watch="true", resourceVersion=str(now + 1000),
+                         timeoutSeconds=1), timeout=15)
+    assert r.status in (200, 504), r
+    if r.status == 504:
+        st = r.json
+        assert st["reason"] == "Timeout"
+    else:
+        lines = [json.loads(x) for x in r.body.splitlines() if x.strip()]
+        assert all(int(e["object"]["metadata"]["resourceVersion"]) > now + 1000 or e["type"] == "ERROR"
+                   for e in lines), lines
+
+
+# --------------------------------------------------------------------------------------------
+# Bookmarks, selectors, timeouts
+
+
+def test_bookmarks_only_with_allow_watch_bookmarks(emulator):
+    emu = emulator()
+    base = current_rv(emu)
+
+    def bookmarks(allow):
+        params = dict(watch="true", resourceVersion=base, timeoutSeconds=2,
+                      labelSelector="bm=yes")
+        if allow:
+            params["allowWatchBookmarks"] = "true"
+        s = emu.open_stream(q(core("default", "configmaps"), **params))
+        try:
+            # Unrelated writes (filtered out by the selector) move the store RV forward.
+            for i in range(3):
+                post(emu, core("default", "configmaps"), cm(f"bm-{allow}-{i}"))
+            return s.read_all()
+        finally:
+            s.close()
+
+    without = bookmarks(False)
+    assert without == [], without
+    evs = bookmarks(True)
+    bms = [e for e in evs if e["type"] == "BOOKMARK"]
+    assert bms, f"no BOOKMARK within the 2 s watch: {evs}"
+    assert all(e["type"] == "BOOKMARK" for e in evs)
+    for e in bms:
+        o = e["object"]
+        assert o["kind"] == "ConfigMap" and o["apiVersion"] == "v1"
+        assert set(o["metadata"]) <= {"resourceVersion", "annotations"}
+        assert int(o["metadata"]["resourceVersion"]) >= int(base)
+
+
+def test_watch_field_selector_single_object(emu):
+    post(emu, core("default", "configmaps"), cm("fs-target"))
+    post(emu, core("default", "configmaps"), cm("fs-other"))
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=current_rv(emu),
+                          fieldSelector="metadata.name=fs-target", timeoutSeconds=20))
+    try:
+        ok(emu.api("PATCH", core("default", "configmaps", "fs-other"), {"data": {"x": "1"}},
+                   {"Content-Type": "application/merge-patch+json"}))
+        ok(emu.api("PATCH", core("default", "configmaps", "fs-target"), {"data": {"x": "2"}},
+                   {"Content-Type": "application/merge-patch+json"}))
+        ev = s.next_event()
+        assert ev["type"] == "MODIFIED" and ev["object"]["metadata"]["name"] == "fs-target"
+    finally:
+        s.close()
+
+
+def test_watch_label_change_moves_object_in_and_out_of_selection(emu):
+    post(emu, core("default", "configmaps"), cm("lbl-move"))
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=current_rv(emu),
+                          labelSelector="sel=in", timeoutSeconds=20))
+    try:
+        merge = {"Content-Type": "application/merge-patch+json"}
+        ok(emu.api("PATCH", core("default", "configmaps", "lbl-move"), {"metadata": {"labels": {"sel": "in"}}}, merge))
+        ok(emu.api("PATCH", core("default", "configmaps", "lbl-move"), {"metadata": {"labels": {"sel": "out"}}}, merge))
+        evs = s.events(2)
+        # client-go semantics (cacher): entering the selection is ADDED, leaving it is DELETED
+        assert [(e["type"], e["object"]["metadata"]["labels"]["sel"]) for e in evs] == \
+            [("ADDED", "in"), ("DELETED", "out")]
+    finally:
+        s.close()
+
+
+def test_watch_timeout_seconds_ends_stream(emu):
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=current_rv(emu),
+                          timeoutSeconds=1))
+    try:
+        assert s.status == 200
+        assert s.read_all() == []  # the server closed the (idle) stream by itself
+    finally:
+        s.close()
+
+
+def test_watch_namespaced_only_sees_its_namespace(emu):
+    ok(emu.api("POST", "/api/v1/namespaces", {"metadata": {"name": "wns"}}), 201)
+    s = emu.open_stream(q(core("wns", "secrets"), watch="true", resourceVersion=current_rv(emu),
+                          timeoutSeconds=20))
+    all_ns = emu.open_stream(q("/api/v1/secrets", watch="true", resourceVersion=current_rv(emu),
+                               timeoutSeconds=20))
+    try:
+        post(emu, core("default", "secrets"), {"metadata": {"name": "not-mine"}, "data": {"a": b64("1")}})
+        post(emu, core("wns", "secrets"), {"metadata": {"name": "mine"}, "data": {"a": b64("1")}})
+        ev = s.next_event()
+        assert ev["object"]["metadata"]["name"] == "mine"
+        names = [e["object"]["metadata"]["name"] for e in all_ns.events(2)]
+        assert names == ["not-mine", "mine"]
+    finally:
+        s.close()
+        all_ns.close()
+
+
+def test_watch_bool_spellings(emu):
+    for spelling in ("1", "true", "True"):
+        r = emu.api("GET", q(core("default", "configmaps"), watch=spelling, resourceVersion=current_rv(emu),
+                             timeoutSeconds=1), timeout=15)
+        assert r.status == 200
+        assert r.headers.get("transfer-encoding") == "chunked", (spelling, r.headers)
+    r = emu.api("GET", q(core("default", "configmaps"), watch="false"))
+    assert ok(r)["kind"] == "ConfigMapList"
+
+
+def test_watch_events_for_cr_and_bookmark_kind(emu):
+    base = current_rv(emu, ns_path("default", "widgets"))
+    s = emu.open_stream(q(ns_path("default", "widgets"), watch="true", resourceVersion=base,
+                          timeoutSeconds=20))
+    try:
+        post(emu, ns_path("default", "widgets"), widget("cr-ev"))
+        ev = s.next_event()
+        assert ev["type"] == "ADDED"
+        assert ev["object"]["kind"] == "Widget" and ev["object"]["apiVersion"] == "example.com/v1"
+    finally:
+        s.close()
