@@ -8,9 +8,8 @@
  *   FULL          delay uniform in [0, ceiling]
  *   EQUAL         delay uniform in [ceiling/2, ceiling]
  *   DECORRELATED  delay uniform in [base_ms, min(cap_ms, 3 * prev_ms)]
- *                 (prev_ms = the previous delay of this item; 0 = none yet,
- *                 which yields base_ms), never above the attempt's ceiling
- *                 times 1.5^a... in practice bounded only by cap_ms.
+ *                 where prev_ms is this item's previous delay (0 = none yet,
+ *                 treated as base_ms); attempt is not used.
  * All delays are <= cap_ms. Randomness comes from a caller-owned xorshift64*
  * state, so a fixed seed gives a reproducible sequence; nothing here reads
  * the clock or keeps hidden state.

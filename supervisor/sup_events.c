@@ -1,0 +1,314 @@
+/*
+ * sup_events.c - watcher events -> caches, reverse indexes and work queue.
+ *
+ * Decides which FleetHandshake keys an event affects (through fh_index's
+ * reverse indexes: Secret -> FleetHandshakes using it, Bundle -> owner, each
+ * O(1)) and whether that is worth a reconcile:
+ *   - an event that is the echo of our own write (resourceVersion equals the
+ *     one the worker reported) is ignored;
+ *   - a Bundle change that only touches its status (Fleet reporting progress)
+ *     is ignored;
+ *   - a Bundle whose generation moved without us writing it was edited by
+ *     someone else: the next task verifies the live Bundle;
+ *   - a key in flight is not queued twice: it is marked pending and requeued
+ *     when its result arrives (sup_dispatch.c), unless the event turns out to
+ *     be the echo of that very task's writes.
+ * Owns the struct keystate entries in s->keys.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fh_err.h"
+#include "fh_index.h"
+#include "shard_ring.h"
+#include "strmap.h"
+#include "supervisor.h"
+#include "workq.h"
+
+/* sup_keystate_free - strmap value destructor for struct keystate */
+void
+sup_keystate_free(void *p)
+{
+    struct keystate *k = p;
+
+    if (!k)
+        return;
+    free(k->fh_rv_written);
+    free(k->bundle_rv_written);
+    free(k->pending_fh_rv);
+    free(k->pending_bundle_rv);
+    if (k->tombstone) {
+        proto_obj_clear(k->tombstone);
+        free(k->tombstone);
+    }
+    free(k);
+}
+
+/* sup_keystate_get - the entry for key, created on demand; NULL on ENOMEM */
+struct keystate *
+sup_keystate_get(struct supervisor *s, const char *key)
+{
+    void **slot = NULL;
+    bool created = false;
+
+    if (strmap_intern(s->keys, key, &slot, NULL, &created) < 0)
+        return NULL;
+    if (!*slot) {
+        *slot = calloc(1, sizeof(struct keystate));
+        if (!*slot) {
+            strmap_del(s->keys, key, NULL);
+            return NULL;
+        }
+    }
+    return *slot;
+}
+
+/* set_str - replace an owned string */
+static void
+set_str(char **dst, const char *src)
+{
+    free(*dst);
+    *dst = src ? strdup(src) : NULL;
+}
+
+/* streq - NULL-tolerant string equality */
+static bool
+streq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+/* sup_state_init - allocate queue, index and keystate map */
+int
+sup_state_init(struct supervisor *s, uint32_t nworkers, uint64_t seed)
+{
+    struct workq_opts qo;
+    int rc;
+
+    s->nworkers = nworkers;
+    rc = child_table_init(&s->children, nworkers);
+    if (rc < 0)
+        return rc;
+    memset(&qo, 0, sizeof(qo));
+    workq_opts_default(&qo);
+    qo.seed = seed;
+    s->q = workq_new(&qo);
+    s->ix = fh_index_new(seed);
+    s->keys = strmap_new(seed ^ 0x9e3779b97f4a7c15ULL);
+    if (!s->q || !s->ix || !s->keys)
+        return -FH_ENOMEM;
+    s->task_timeout_ms = 120000;
+    return 0;
+}
+
+/* sup_state_free - release everything */
+void
+sup_state_free(struct supervisor *s)
+{
+    workq_free(&s->q);
+    fh_index_free(&s->ix);
+    strmap_free(&s->keys, sup_keystate_free);
+    child_table_free(&s->children);
+}
+
+/* inflight_worker - the worker that has key in flight, or NULL */
+static struct child *
+inflight_worker(struct supervisor *s, const char *key)
+{
+    struct child *w;
+
+    if (s->nworkers == 0)
+        return NULL;
+    w = child_find(&s->children, PROTO_ROLE_WORKER, shard_ring_slot(key, s->nworkers));
+    if (w && w->busy && w->inflight_key && strcmp(w->inflight_key, key) == 0)
+        return w;
+    return NULL;
+}
+
+/* enqueue - queue key now, or mark it pending when it is in flight */
+static int
+enqueue(struct supervisor *s, const char *key, uint64_t now_ms)
+{
+    struct keystate *k;
+
+    if (inflight_worker(s, key)) {
+        k = sup_keystate_get(s, key);
+        if (!k)
+            return -FH_ENOMEM;
+        k->pending = true;
+        return 0;
+    }
+    return workq_add(s->q, key, now_ms);
+}
+
+/* fh_event - a FleetHandshake changed */
+static int
+fh_event(struct supervisor *s, const struct proto_event *ev, const char *key,
+         const struct proto_obj *prev, uint64_t now_ms)
+{
+    struct keystate *k = strmap_get(s->keys, key);
+    const struct proto_obj *o = &ev->obj;
+    bool meaningful;
+
+    if (ev->type == PROTO_EV_DELETED) {
+        /* Keep the last state so the worker can delete the Bundle it owned. */
+        k = sup_keystate_get(s, key);
+        if (!k)
+            return -FH_ENOMEM;
+        if (k->tombstone) {
+            proto_obj_clear(k->tombstone);
+        } else {
+            k->tombstone = calloc(1, sizeof(*k->tombstone));
+            if (!k->tombstone)
+                return -FH_ENOMEM;
+        }
+        if (proto_obj_copy(k->tombstone, o) < 0)
+            return -FH_ENOMEM;
+        k->tombstone->deleting = true;
+        return enqueue(s, key, now_ms);
+    }
+    if (k && k->tombstone) {        /* recreated under the same name */
+        proto_obj_clear(k->tombstone);
+        free(k->tombstone);
+        k->tombstone = NULL;
+    }
+    meaningful = !prev || prev->generation != o->generation || prev->deleting != o->deleting ||
+                 !streq(prev->uid, o->uid) || !streq(prev->secret_ns, o->secret_ns) ||
+                 !streq(prev->secret_name, o->secret_name);
+    if (!meaningful && k && streq(k->fh_rv_written, o->rv))
+        return 0;                   /* the echo of our own status write */
+    if (!meaningful && inflight_worker(s, key)) {
+        /* Most likely our own status write arriving before the result. */
+        k = sup_keystate_get(s, key);
+        if (!k)
+            return -FH_ENOMEM;
+        set_str(&k->pending_fh_rv, o->rv);
+        return 0;
+    }
+    return enqueue(s, key, now_ms);
+}
+
+/* bundle_event - a Bundle changed; key is its owner FleetHandshake */
+static int
+bundle_event(struct supervisor *s, const struct proto_event *ev, const char *key,
+             const struct proto_obj *prev, uint64_t now_ms)
+{
+    struct keystate *k = strmap_get(s->keys, key);
+    const struct proto_obj *o = &ev->obj;
+    bool gen_moved;
+
+    if (!fh_index_get_fh(s->ix, key) && !(k && k->tombstone))
+        return 0;                   /* no FleetHandshake of that name */
+    if (ev->type == PROTO_EV_MODIFIED && prev && prev->generation == o->generation &&
+        prev->deleting == o->deleting && streq(prev->built_from, o->built_from) &&
+        streq(prev->owner_uid, o->owner_uid))
+        return 0;                   /* status or unrelated metadata only */
+    if (k && ev->type != PROTO_EV_DELETED && streq(k->bundle_rv_written, o->rv))
+        return 0;                   /* the echo of our own write */
+    gen_moved = ev->type == PROTO_EV_MODIFIED && prev && prev->generation != o->generation;
+    if (inflight_worker(s, key)) {
+        k = sup_keystate_get(s, key);
+        if (!k)
+            return -FH_ENOMEM;
+        if (ev->type == PROTO_EV_DELETED)
+            k->pending = true;
+        else
+            set_str(&k->pending_bundle_rv, o->rv);
+        if (gen_moved)
+            k->verify = true;
+        return 0;
+    }
+    if (gen_moved) {
+        k = sup_keystate_get(s, key);
+        if (!k)
+            return -FH_ENOMEM;
+        k->verify = true;
+    }
+    return workq_add(s->q, key, now_ms);
+}
+
+/* sup_handle_event - see header */
+int
+sup_handle_event(struct supervisor *s, const struct proto_event *ev, uint64_t now_ms)
+{
+    char key[PROTO_MAX_NAME * 2 + 2];
+    const struct proto_obj *cached = NULL;
+    struct proto_obj prev;
+    bool have_prev = false;
+    char **affected = NULL;
+    size_t naffected = 0;
+    int rc;
+
+    s->stats.events++;
+    snprintf(key, sizeof(key), "%s/%s", ev->obj.ns, ev->obj.name);
+    memset(&prev, 0, sizeof(prev));
+    switch (ev->obj.res) {
+    case PROTO_RES_FH: cached = fh_index_get_fh(s->ix, key); break;
+    case PROTO_RES_BUNDLE: cached = fh_index_get_bundle(s->ix, key); break;
+    default: break;
+    }
+    if (cached) {
+        if (proto_obj_copy(&prev, cached) < 0)
+            return -FH_ENOMEM;
+        have_prev = true;
+    }
+    rc = fh_index_apply(s->ix, ev->type, &ev->obj, &affected, &naffected);
+    if (rc < 0)
+        goto out;
+    switch (ev->obj.res) {
+    case PROTO_RES_FH:
+        rc = fh_event(s, ev, key, have_prev ? &prev : NULL, now_ms);
+        break;
+    case PROTO_RES_SECRET:
+        for (size_t i = 0; i < naffected && rc == 0; i++)
+            rc = enqueue(s, affected[i], now_ms);
+        break;
+    case PROTO_RES_BUNDLE:
+        for (size_t i = 0; i < naffected && rc == 0; i++)
+            rc = bundle_event(s, ev, affected[i], have_prev ? &prev : NULL, now_ms);
+        break;
+    default:
+        rc = -FH_EPROTO;
+    }
+out:
+    for (size_t i = 0; i < naffected; i++)
+        free(affected[i]);
+    free(affected);
+    if (have_prev)
+        proto_obj_clear(&prev);
+    return rc;
+}
+
+/* sup_handle_synced - record list completion */
+void
+sup_handle_synced(struct supervisor *s, const struct proto_synced *sy)
+{
+    if (sy->res < sizeof(s->synced) / sizeof(s->synced[0]))
+        s->synced[sy->res] = true;
+}
+
+/* sup_all_synced - all three resources listed */
+bool
+sup_all_synced(const struct supervisor *s)
+{
+    return s->synced[PROTO_RES_FH] && s->synced[PROTO_RES_SECRET] && s->synced[PROTO_RES_BUNDLE];
+}
+
+/* sup_resync - enqueue every cached FleetHandshake */
+int
+sup_resync(struct supervisor *s, uint64_t now_ms)
+{
+    char **keys = NULL;
+    size_t n = 0;
+    int rc = fh_index_keys(s->ix, &keys, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = enqueue(s, keys[i], now_ms);
+        free(keys[i]);
+    }
+    free(keys);
+    return rc;
+}
