@@ -148,6 +148,15 @@ bool bundle_meta_current(const struct proto_obj *bundle_meta, const struct fh_sp
                          const struct proto_obj *secret_meta);
 
 /*
+ * bundle_text_quotes_secret - true when text (an apiserver or admission
+ * webhook message) contains a value of secret: a data value as base64 or as
+ * decoded plaintext, or a stringData value; values shorter than 4 bytes are
+ * not looked for. Decoded copies are wiped. Callers replace such text
+ * before it reaches a status, a result or a log line.
+ */
+bool bundle_text_quotes_secret(const char *text, const struct cJSON *secret);
+
+/*
  * bundle_print - print obj as compact JSON without the intermediate
  * reallocations of cJSON_Print (which would leave unwiped copies of Secret
  * data in freed heap). *out (caller owns: secret_free(out, *len)) and *len

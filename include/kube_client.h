@@ -26,9 +26,10 @@ struct kube_client;
 struct kube_client_opts {
     long connect_timeout_ms;    /* default 5000 */
     long request_timeout_ms;    /* default 30000 (whole request) */
-    int max_retries;            /* default 3 */
+    int max_retries;            /* default 3 (0 = default, negative = no retries) */
     long max_retry_wait_ms;     /* cap for one backoff/Retry-After wait, default 5000 */
     const char *user_agent;     /* default "fleet-handshake/<version>" */
+    size_t max_body_bytes;      /* response body cap, default 64 MiB; more -> -FH_ETOOBIG */
 };
 
 struct kube_response {
@@ -39,7 +40,12 @@ struct kube_response {
     unsigned attempts;      /* how many HTTP attempts were made */
 };
 
-/* kube_client_new - NULL on failure (logged). opts may be NULL for defaults. */
+/* kube_client_opts_fill - copy in (may be NULL) into out and replace zero
+ * fields by their defaults; out->user_agent may point to a static string */
+void kube_client_opts_fill(struct kube_client_opts *out, const struct kube_client_opts *in);
+
+/* kube_client_new - NULL on failure (logged). opts may be NULL for defaults;
+ * it is copied (including the user_agent string). */
 struct kube_client *kube_client_new(const struct kube_config *cfg,
                                     const struct kube_client_opts *opts,
                                     const struct fh_log *log);
@@ -61,8 +67,14 @@ int kube_request(struct kube_client *c, const char *method, const char *path,
 /* kube_response_clear - wipe and free the body, reset fields; idempotent */
 void kube_response_clear(struct kube_response *r);
 
-/* kube_http_err - map an HTTP status to 0 (2xx) or a negative FH_E* code */
+/* kube_http_err - map an HTTP status to 0 (2xx) or a negative FH_E* code:
+ * 401 UNAUTHORIZED, 403 FORBIDDEN, 404 NOTFOUND, 409 CONFLICT, 410 GONE,
+ * 400/422 INVALIDOBJ, 429 THROTTLED, 5xx SERVER, anything else HTTP */
 int kube_http_err(long status);
+
+/* kube_response_err - like kube_http_err(r->status), but a 409 whose Status
+ * reason is AlreadyExists gives -FH_EEXIST */
+int kube_response_err(const struct kube_response *r);
 
 /* kube_status_text - copy "Reason: message" of a metav1.Status body into buf
  * (or "HTTP <code>" if the body is not a Status); never copies other bodies */

@@ -35,8 +35,9 @@ struct kube_token;
 
 struct kube_target {
     char *base;         /* URL prefix "scheme://host[:port][/prefix]", no trailing '/' */
-    char *connect_to;   /* CURLOPT_CONNECT_TO entry when tls-server-name is set, else NULL */
+    struct curl_slist *connect_to;  /* CURLOPT_CONNECT_TO list when tls-server-name is set */
     char *host_header;  /* "Host: host:port" when tls-server-name is set, else NULL */
+    int https;          /* 1 for https:// servers */
 };
 
 /* kube_target_init - derive the URL base from cfg->server (and
@@ -52,7 +53,7 @@ char *kube_target_url(const struct kube_target *t, const char *path);
 /* kube_http_setup - options that stay for the handle's life: TLS, CA,
  * client certificate, connect timeout, keep-alive, HTTP/1.1, User-Agent,
  * no signals, http/https only, errbuf (CURL_ERROR_SIZE bytes, must live as
- * long as h). 0 or -FH_ECONFIG. */
+ * long as h). cfg and t must outlive h. 0 or -FH_ECONFIG. */
 int kube_http_setup(CURL *h, const struct kube_config *cfg,
                     const struct kube_target *t, const char *user_agent,
                     long connect_timeout_ms, char *errbuf);

@@ -19,7 +19,6 @@
 #include "chan.h"
 #include "fh_err.h"
 #include "fh_index.h"
-#include "shard_ring.h"
 #include "strmap.h"
 #include "supervisor.h"
 #include "workq.h"
@@ -28,19 +27,12 @@ struct accept_ctx {
     struct supervisor *s;
 };
 
-/* slot_worker - the worker owning key */
-static struct child *
-slot_worker(struct supervisor *s, const char *key)
-{
-    return child_find(&s->children, PROTO_ROLE_WORKER, shard_ring_slot(key, s->nworkers));
-}
-
-/* accept_key - workq callback: can the key's worker take it now? */
+/* accept_slot - workq callback: can this slot's worker take a key now? */
 static int
-accept_key(void *arg, const char *key)
+accept_slot(void *arg, uint32_t slot)
 {
     struct accept_ctx *a = arg;
-    struct child *w = slot_worker(a->s, key);
+    struct child *w = child_find(&a->s->children, PROTO_ROLE_WORKER, slot);
 
     return w && w->state == CHILD_READY && !w->busy;
 }
@@ -69,7 +61,8 @@ copy_obj(const struct proto_obj *src, struct proto_obj *dst, bool *has)
 
 /* send_task - build and send the TASK for key to worker w */
 static int
-send_task(struct supervisor *s, struct child *w, const char *key, uint64_t now_ms)
+send_task(struct supervisor *s, struct child *w, const char *key, uint32_t attempts,
+          uint64_t now_ms)
 {
     struct keystate *k = strmap_get(s->keys, key);
     const struct proto_obj *fh = fh_index_get_fh(s->ix, key);
@@ -93,7 +86,7 @@ send_task(struct supervisor *s, struct child *w, const char *key, uint64_t now_m
     bundle = fh_index_get_bundle(s->ix, key);
     m.u.task.ns = strdup(ns);
     m.u.task.name = strdup(name);
-    m.u.task.attempt = workq_attempts(s->q, key);
+    m.u.task.attempt = attempts;
     m.u.task.verify_bundle = k && k->verify;
     if (!m.u.task.ns || !m.u.task.name ||
         copy_obj(fh, &m.u.task.fh, &m.u.task.has_fh) < 0 ||
@@ -135,13 +128,14 @@ sup_dispatch(struct supervisor *s, uint64_t now_ms)
         return 0;
     for (;;) {
         char *key = NULL;
+        struct workq_pop_info info;
         struct child *w;
-        int rc = workq_pop(s->q, now_ms, accept_key, &a, &key);
+        int rc = workq_pop(s->q, now_ms, accept_slot, &a, &key, &info);
 
         if (rc < 0)
             break;
-        w = slot_worker(s, key);
-        rc = send_task(s, w, key, now_ms);
+        w = child_find(&s->children, PROTO_ROLE_WORKER, info.slot);
+        rc = send_task(s, w, key, info.attempts, now_ms);
         if (rc < 0) {
             log_warn(&s->log, key, "cannot send task to worker %u: %s", w->slot, fh_strerror(rc));
             workq_done(s->q, key, WORKQ_RETRY, 1000, now_ms);

@@ -20,7 +20,6 @@
 
 #include "fh_err.h"
 #include "fh_index.h"
-#include "shard_ring.h"
 #include "strmap.h"
 #include "supervisor.h"
 #include "workq.h"
@@ -91,9 +90,9 @@ sup_state_init(struct supervisor *s, uint32_t nworkers, uint64_t seed)
     rc = child_table_init(&s->children, nworkers);
     if (rc < 0)
         return rc;
-    memset(&qo, 0, sizeof(qo));
-    workq_opts_default(&qo);
+    memset(&qo, 0, sizeof(qo));        /* zero backoff = the default policy */
     qo.seed = seed;
+    qo.nslots = nworkers;
     s->q = workq_new(&qo);
     s->ix = fh_index_new(seed);
     s->keys = strmap_new(seed ^ 0x9e3779b97f4a7c15ULL);
@@ -113,18 +112,11 @@ sup_state_free(struct supervisor *s)
     child_table_free(&s->children);
 }
 
-/* inflight_worker - the worker that has key in flight, or NULL */
-static struct child *
-inflight_worker(struct supervisor *s, const char *key)
+/* inflight - key is being reconciled by a worker right now */
+static bool
+inflight(struct supervisor *s, const char *key)
 {
-    struct child *w;
-
-    if (s->nworkers == 0)
-        return NULL;
-    w = child_find(&s->children, PROTO_ROLE_WORKER, shard_ring_slot(key, s->nworkers));
-    if (w && w->busy && w->inflight_key && strcmp(w->inflight_key, key) == 0)
-        return w;
-    return NULL;
+    return workq_state(s->q, key, NULL) == WORKQ_INFLIGHT;
 }
 
 /* enqueue - queue key now, or mark it pending when it is in flight */
@@ -133,7 +125,7 @@ enqueue(struct supervisor *s, const char *key, uint64_t now_ms)
 {
     struct keystate *k;
 
-    if (inflight_worker(s, key)) {
+    if (inflight(s, key)) {
         k = sup_keystate_get(s, key);
         if (!k)
             return -FH_ENOMEM;
@@ -179,7 +171,7 @@ fh_event(struct supervisor *s, const struct proto_event *ev, const char *key,
                  !streq(prev->secret_name, o->secret_name);
     if (!meaningful && k && streq(k->fh_rv_written, o->rv))
         return 0;                   /* the echo of our own status write */
-    if (!meaningful && inflight_worker(s, key)) {
+    if (!meaningful && inflight(s, key)) {
         /* Most likely our own status write arriving before the result. */
         k = sup_keystate_get(s, key);
         if (!k)
@@ -208,7 +200,7 @@ bundle_event(struct supervisor *s, const struct proto_event *ev, const char *key
     if (k && ev->type != PROTO_EV_DELETED && streq(k->bundle_rv_written, o->rv))
         return 0;                   /* the echo of our own write */
     gen_moved = ev->type == PROTO_EV_MODIFIED && prev && prev->generation != o->generation;
-    if (inflight_worker(s, key)) {
+    if (inflight(s, key)) {
         k = sup_keystate_get(s, key);
         if (!k)
             return -FH_ENOMEM;
@@ -306,7 +298,7 @@ sup_resync(struct supervisor *s, uint64_t now_ms)
 
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
-            rc = enqueue(s, keys[i], now_ms);
+            rc = workq_resync(s->q, keys[i], now_ms);
         free(keys[i]);
     }
     free(keys);

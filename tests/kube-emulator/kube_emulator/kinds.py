@@ -328,9 +328,9 @@ def crd_resource_type(crd):
 
 
 class CustomResourceStrategy(Strategy):
-    def validate(self, api, rt, obj, old, version):
+    def validate(self, api, rt, obj, old, version, unknown=None):
         schema = rt.schemas.get(version) or rt.schemas.get(rt.storage_version)
-        return prune_default_validate(obj, schema)
+        return prune_default_validate(obj, schema, unknown)
 
 
 CR = CustomResourceStrategy()

@@ -16,11 +16,12 @@ from .util import deep_copy
 _TYPE_NAMES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
 
-def prune_default_validate(obj, schema):
+def prune_default_validate(obj, schema, unknown=None):
+    """unknown: optional list that receives the paths of pruned (unknown) fields."""
     if not schema:
         return []
     root_schema = dict(schema)
-    _prune(obj, root_schema, root=True)
+    _prune(obj, root_schema, root=True, path="", unknown=unknown)
     _default(obj, root_schema)
     causes = []
     _validate(obj, root_schema, "", causes, root=True)
@@ -29,7 +30,7 @@ def prune_default_validate(obj, schema):
 
 # ------------------------------------------------------------------ pruning
 
-def _prune(value, schema, root=False):
+def _prune(value, schema, root=False, path="", unknown=None):
     if not isinstance(schema, dict):
         return
     if isinstance(value, dict):
@@ -52,18 +53,20 @@ def _prune(value, schema, root=False):
             elif addl is True or preserve:
                 continue
             else:
+                if unknown is not None:
+                    unknown.append(_child(path, k))
                 del value[k]
                 continue
             v = value[k]
             if v is None and not (isinstance(sub, dict) and sub.get("nullable")):
                 del value[k]
                 continue
-            _prune(v, sub)
+            _prune(v, sub, path=_child(path, k), unknown=unknown)
     elif isinstance(value, list):
         items = schema.get("items")
         if isinstance(items, dict):
-            for v in value:
-                _prune(v, items)
+            for i, v in enumerate(value):
+                _prune(v, items, path="%s[%d]" % (path, i), unknown=unknown)
 
 
 # ---------------------------------------------------------------- defaulting

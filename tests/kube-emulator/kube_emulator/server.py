@@ -1,0 +1,621 @@
+"""HTTP/1.1 serving (ThreadingHTTPServer, keep-alive, daemon threads), TLS
+wrapping per connection, bearer-token authentication, request routing,
+Accept negotiation (JSON / Table / PartialObjectMetadata) and response
+writing (one sendall per response).
+
+Emulator ties everything together: store, registry, api, controllers,
+admin, optional fleet simulation.
+"""
+import json
+import socket
+import ssl
+import sys
+import threading
+import time
+import traceback
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote
+
+from . import discovery, errors, protobuf, tables, watch
+from .admin import Admin
+from .api import Api, Selectors
+from .errors import ApiError
+from .gc import Controllers
+from .registry import Registry
+from .store import Store
+from .util import dumpb, parse_bool
+
+PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
+REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized",
+           403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+           409: "Conflict", 410: "Gone", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
+           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
+           504: "Gateway Timeout"}
+DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class Request:
+    __slots__ = ("method", "path", "params", "headers", "body", "handler", "verb", "group", "resource",
+                 "subresource")
+
+    def __init__(self, method, path, params, headers, body, handler):
+        self.method = method
+        self.path = path
+        self.params = params
+        self.headers = headers
+        self.body = body
+        self.handler = handler
+        self.verb = None
+        self.group = ""
+        self.resource = ""
+        self.subresource = ""
+
+
+class Response:
+    __slots__ = ("code", "body", "ctype", "headers")
+
+    def __init__(self, code, body, ctype="application/json", headers=None):
+        self.code = code
+        self.body = body
+        self.ctype = ctype
+        self.headers = headers
+
+
+def status_response(e):
+    return Response(e.code, e.status(), headers=e.headers)
+
+
+# ---------------------------------------------------------------- Accept negotiation
+
+def parse_accept(value):
+    out = []
+    for part in (value or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        bits = [b.strip() for b in part.split(";")]
+        params = {}
+        for b in bits[1:]:
+            if "=" in b:
+                k, v = b.split("=", 1)
+                params[k.strip()] = v.strip().strip('"')
+        out.append((bits[0].lower(), params))
+    return out
+
+
+def negotiate(accept_header):
+    """-> (kind, version) with kind in json|table|pom; raises 406."""
+    ranges = parse_accept(accept_header)
+    if not ranges:
+        return "json", None
+    for mt, p in ranges:
+        if mt not in ("application/json", "*/*", "application/*", "application/json;stream=watch"):
+            continue
+        as_ = p.get("as")
+        if as_ is None:
+            return "json", None
+        if p.get("g") != "meta.k8s.io":
+            continue
+        v = p.get("v", "v1")
+        if v not in ("v1", "v1beta1"):
+            continue
+        if as_ == "Table":
+            return "table", v
+        if as_ in ("PartialObjectMetadata", "PartialObjectMetadataList"):
+            return "pom", v
+    raise errors.not_acceptable()
+
+
+# ---------------------------------------------------------------- HTTP plumbing
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kube-emulator"
+
+    def log_message(self, fmt, *args):
+        if self.server.emulator.verbose:
+            sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+
+    def send_raw_headers(self, code, headers):
+        lines = ["HTTP/1.1 %d %s" % (code, REASONS.get(code, "Unknown")),
+                 "Date: " + formatdate(usegmt=True)]
+        lines += ["%s: %s" % kv for kv in headers]
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+    def send_body(self, code, body, ctype="application/json", headers=None):
+        if isinstance(body, (dict, list)):
+            body = dumpb(body)
+        elif isinstance(body, str):
+            body = body.encode("utf-8")
+        h = ["HTTP/1.1 %d %s" % (code, REASONS.get(code, "Unknown")),
+             "Cache-Control: no-cache, private",
+             "Content-Type: " + ctype,
+             "Date: " + formatdate(usegmt=True),
+             "Content-Length: %d" % len(body)]
+        if headers:
+            h += ["%s: %s" % kv for kv in headers.items()]
+        if self.close_connection:
+            h.append("Connection: close")
+        self.wfile.write(("\r\n".join(h) + "\r\n\r\n").encode("latin-1") + body)
+
+    def read_body(self):
+        te = self.headers.get("Transfer-Encoding", "")
+        if "chunked" in te.lower():
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                n = int(line.split(b";")[0].strip() or b"0", 16)
+                if n == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(n))
+                self.rfile.readline(65537)
+            return b"".join(chunks)
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def _serve(self):
+        try:
+            body = self.read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            return
+        path, _, query = self.path.partition("?")
+        params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()} if query else {}
+        req = Request(self.command, unquote(path), params, self.headers, body, self)
+        emu = self.server.emulator
+        resp = emu.handle(req)
+        if resp is None:  # streamed (watch)
+            return
+        try:
+            self.send_body(resp.code, resp.body, resp.ctype, resp.headers)
+        except OSError:
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def __init__(self, addr, emulator, ssl_ctx=None):
+        self.emulator = emulator
+        self.ssl_ctx = ssl_ctx
+        super().__init__(addr, Handler)
+
+    def finish_request(self, request, client_address):
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        if self.ssl_ctx is None:
+            self.RequestHandlerClass(request, client_address, self)
+            return
+        try:
+            request.settimeout(30)
+            conn = self.ssl_ctx.wrap_socket(request, server_side=True)
+            conn.settimeout(None)
+        except (ssl.SSLError, OSError):
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+# ---------------------------------------------------------------- the emulator
+
+class Emulator:
+    def __init__(self, version_minor=32, history=10000, tokens=None, verbose=False):
+        self.version_minor = version_minor
+        self.verbose = verbose
+        self.tokens = dict(tokens or {})  # token -> user name
+        self.admin_tokens = set(t for t, u in self.tokens.items() if u == "admin")
+        self.store = Store(history)
+        self.registry = Registry()
+        self.api = Api(self.store, self.registry)
+        self.admin = Admin()
+        self.controllers = Controllers(self.api)
+        self.fleet = None
+        self.server_address = "127.0.0.1:0"
+        self._watch_lock = threading.Lock()
+        self._open_watches = {}  # Watcher -> resource label
+        ns_rt = self.registry.by_key(("", "namespaces"))
+        for ns in DEFAULT_NAMESPACES:
+            self.api.create(ns_rt, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+
+    def start_controllers(self):
+        self.controllers.start()
+        if self.fleet is not None:
+            self.fleet.start()
+
+    # ------------------------------------------------------------ watches bookkeeping
+    def watch_opened(self, w):
+        rt = self.registry.by_key(w.key)
+        label = rt.qualified() if rt else "%s.%s" % (w.key[1], w.key[0])
+        with self._watch_lock:
+            self._open_watches[w] = label
+
+    def watch_closed(self, w):
+        with self._watch_lock:
+            self._open_watches.pop(w, None)
+
+    def watches_summary(self):
+        with self._watch_lock:
+            by = {}
+            for label in self._open_watches.values():
+                by[label] = by.get(label, 0) + 1
+            return {"total": len(self._open_watches), "byResource": by}
+
+    def close_watches(self, after_events):
+        with self._watch_lock:
+            ws = list(self._open_watches)
+        for w in ws:
+            if after_events and after_events > 0:
+                w.close_after = after_events
+            else:
+                w.close()
+        return {"closed" if not after_events else "scheduled": len(ws)}
+
+    # ------------------------------------------------------------ entry
+    def handle(self, req):
+        try:
+            return self._handle(req)
+        except ApiError as e:
+            self._record(req, e.code)
+            return status_response(e)
+        except Exception as e:  # never let a bug kill the connection silently
+            traceback.print_exc(file=sys.stderr)
+            self._record(req, 500)
+            return status_response(errors.internal_error(repr(e)))
+
+    def _record(self, req, code):
+        if req.verb is not None:
+            self.admin.record(req.verb, req.group, req.resource, req.subresource, code)
+
+    def _auth(self, req):
+        h = req.headers.get("Authorization")
+        if h is None:
+            return None
+        if h[:7].lower() == "bearer ":
+            return self.tokens.get(h[7:].strip(), False)
+        return False
+
+    def _handle(self, req):
+        path = req.path
+        if len(path) > 1 and path.endswith("/"):
+            path = path.rstrip("/")
+        user = self._auth(req)
+        if user is False or (user is None and not path.startswith(PUBLIC_PATHS)):
+            return status_response(errors.unauthorized())
+        if path.startswith("/emulator/"):
+            if user not in ("admin",):
+                raise errors.forbidden("", "", "", "admin API needs the admin token")
+            return self._admin(req, path)
+        parts = [p for p in path.split("/") if p]
+        if not parts:
+            return Response(200, {"paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz",
+                                             "/version", "/openapi/v2", "/openapi/v3"]})
+        head = parts[0]
+        if head in ("healthz", "livez", "readyz"):
+            return Response(200, b"ok", "text/plain; charset=utf-8")
+        if head == "version" and len(parts) == 1:
+            return Response(200, discovery.version_info(self.version_minor))
+        if head == "openapi":
+            req.verb = "get"
+            if parts[1:] == ["v2"]:
+                r = Response(200, b"", discovery.OPENAPI_V2_CTYPE)
+            elif parts[1:] == ["v3"]:
+                r = Response(200, discovery.openapi_v3())
+            else:
+                raise errors.path_not_found()
+            self._record(req, 200)
+            return r
+        if head == "api":
+            if len(parts) == 1:
+                req.verb = "get"
+                self._record(req, 200)
+                return Response(200, discovery.api_versions(self.server_address))
+            if parts[1] != "v1":
+                req.verb = "get"
+                raise errors.path_not_found()
+            return self._resource(req, "", "v1", parts[2:])
+        if head == "apis":
+            if len(parts) == 1:
+                req.verb = "get"
+                self._record(req, 200)
+                return Response(200, discovery.api_group_list(self.registry))
+            if len(parts) == 2:
+                req.verb = "get"
+                doc = discovery.api_group(self.registry, parts[1])
+                if doc is None:
+                    raise errors.path_not_found()
+                self._record(req, 200)
+                return Response(200, doc)
+            return self._resource(req, parts[1], parts[2], parts[3:])
+        raise errors.path_not_found()
+
+    # ------------------------------------------------------------ resources
+    def _resource(self, req, group, version, rest):
+        req.group = group
+        if not rest:
+            req.verb = "get"
+            doc = discovery.api_resource_list(self.registry, group, version)
+            if doc is None:
+                raise errors.path_not_found()
+            self._record(req, 200)
+            return Response(200, doc)
+        watch_prefix = False
+        if rest[0] == "watch":
+            watch_prefix = True
+            rest = rest[1:]
+        ns = None
+        if len(rest) >= 3 and rest[0] == "namespaces" and not (len(rest) == 3 and rest[2] in ("status", "finalize")):
+            ns = rest[1]
+            rest = rest[2:]
+        if not rest or len(rest) > 3:
+            req.verb = "get"
+            raise errors.path_not_found()
+        plural = rest[0]
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else ""
+        req.resource = plural
+        req.subresource = sub
+        m = req.method
+        params = req.params
+        if m == "GET" or m == "HEAD":
+            if name is None:
+                w = watch_prefix or parse_bool(params.get("watch", "")) is True
+                req.verb = "watch" if w else "list"
+            else:
+                req.verb = "get"
+        elif m == "POST":
+            req.verb = "create"
+        elif m == "PUT":
+            req.verb = "update"
+        elif m == "PATCH":
+            req.verb = "patch"
+        elif m == "DELETE":
+            req.verb = "delete" if name is not None else "deletecollection"
+        else:
+            req.verb = m.lower()
+            raise errors.method_not_allowed(m, group, plural)
+        rt = self.registry.lookup(group, version, plural)
+        if rt is None or (ns is not None and not rt.namespaced):
+            raise errors.path_not_found()
+        if sub and sub not in rt.subresources:
+            raise errors.path_not_found()
+        if rt.namespaced and ns is None and name is not None:
+            raise errors.path_not_found()
+        fault = self.admin.check_fault(req.verb, group, plural, sub)
+        delay = self.admin.delay_ms(req.verb, plural)
+        if delay:
+            time.sleep(delay / 1000.0)
+        if fault is not None:
+            raise fault
+        if req.verb not in rt.verbs and not sub:
+            raise errors.method_not_allowed(req.verb, group, plural)
+        if rt.namespaced and ns is None and req.verb not in ("list", "watch"):
+            raise errors.path_not_found()
+        dry = self._dry_run(params)
+        api = self.api
+        v = req.verb
+        if v in ("get", "list", "watch"):
+            kind, fmt_ver = negotiate(req.headers.get("Accept"))
+        else:
+            kind, fmt_ver = "json", None
+        if v == "get":
+            obj = api.get(rt, ns, name)
+            r = Response(200, self._render_one(rt, version, obj, kind, fmt_ver, params))
+        elif v == "list":
+            sel = Selectors(rt, params.get("labelSelector"), params.get("fieldSelector"))
+            limit = self._int(params.get("limit"), "limit")
+            res = api.list(rt, ns, sel, limit, params.get("continue"), params.get("resourceVersion"),
+                           params.get("resourceVersionMatch"))
+            r = Response(200, self._render_list(rt, version, res, kind, fmt_ver, params))
+        elif v == "watch":
+            sel = Selectors(rt, params.get("labelSelector"), params.get("fieldSelector"))
+            if kind == "table":
+                fmt = watch.WatchFormat(rt, version, api, "table", params.get("includeObject") or "Metadata",
+                                        table_version=fmt_ver)
+            elif kind == "pom":
+                fmt = watch.WatchFormat(rt, version, api, "pom", pom_version=fmt_ver)
+            else:
+                fmt = watch.WatchFormat(rt, version, api)
+            watch.serve(req.handler, self.store, rt, ns, None if sel.empty else sel.matches, fmt, params,
+                        on_start=lambda code: self._record(req, code))
+            return None
+        elif v == "create":
+            if name is not None:
+                raise errors.method_not_allowed(v, group, plural)
+            obj = api.create(rt, ns, self._json(req), version, dry, params.get("fieldValidation"))
+            r = Response(201, api.output(rt, obj, version))
+        elif v == "update":
+            obj, created = api.update(rt, ns, name, self._json(req), version, sub or None, dry,
+                                      params.get("fieldValidation"))
+            r = Response(201 if created else 200, api.output(rt, obj, version))
+        elif v == "patch":
+            obj = api.patch(rt, ns, name, req.headers.get("Content-Type"), req.body, version, sub or None, dry,
+                            params.get("fieldValidation"))
+            r = Response(200, api.output(rt, obj, version))
+        elif v == "delete":
+            opts = self._delete_options(req)
+            obj, removed = api.delete(rt, ns, name, opts, dry or "All" in (opts.get("dryRun") or []))
+            if removed and not rt.return_deleted:
+                d = {"name": name}
+                if group:
+                    d["group"] = group
+                d["kind"] = plural
+                d["uid"] = obj["metadata"].get("uid")
+                r = Response(200, errors.status_success(d))
+            else:
+                r = Response(200, api.output(rt, obj, version))
+        elif v == "deletecollection":
+            sel = Selectors(rt, params.get("labelSelector"), params.get("fieldSelector"))
+            opts = self._delete_options(req)
+            objs = api.delete_collection(rt, ns, sel, opts, dry or "All" in (opts.get("dryRun") or []))
+            r = Response(200, {"kind": rt.list_kind, "apiVersion": rt.api_version(version),
+                               "metadata": {"resourceVersion": str(self.store.rv)},
+                               "items": [api.output(rt, o, version) for o in objs]})
+        else:
+            raise errors.method_not_allowed(v, group, plural)
+        self._record(req, r.code)
+        return r
+
+    def _render_one(self, rt, version, obj, kind, fmt_ver, params):
+        if kind == "table":
+            return tables.table(rt, version, [obj], obj["metadata"].get("resourceVersion"),
+                                include=params.get("includeObject") or "Metadata", table_version=fmt_ver)
+        if kind == "pom":
+            p = tables.pom(obj)
+            if fmt_ver != "v1":
+                p["apiVersion"] = "meta.k8s.io/" + fmt_ver
+            return p
+        return self.api.output(rt, obj, version)
+
+    def _render_list(self, rt, version, res, kind, fmt_ver, params):
+        if kind == "table":
+            return tables.table(rt, version, res.items, res.rv, res.cont, res.remaining,
+                                include=params.get("includeObject") or "Metadata", table_version=fmt_ver)
+        if kind == "pom":
+            return tables.pom_list(res.items, res.rv, res.cont, res.remaining, fmt_ver)
+        md = {"resourceVersion": str(res.rv)}
+        if res.cont:
+            md["continue"] = res.cont
+        if res.remaining:
+            md["remainingItemCount"] = res.remaining
+        if rt.builtin:
+            items = []
+            for o in res.items:
+                o = dict(o)
+                o.pop("apiVersion", None)
+                o.pop("kind", None)
+                items.append(o)
+        else:
+            items = [self.api.output(rt, o, version) for o in res.items]
+        return {"kind": rt.list_kind, "apiVersion": rt.api_version(version), "metadata": md, "items": items}
+
+    @staticmethod
+    def _int(s, what):
+        if s in (None, ""):
+            return None
+        try:
+            return int(s)
+        except ValueError:
+            raise errors.bad_request("invalid %s: %s" % (what, s))
+
+    @staticmethod
+    def _dry_run(params):
+        d = params.get("dryRun")
+        if d in (None, ""):
+            return False
+        if d != "All":
+            raise errors.bad_request('dryRun: Unsupported value: "%s": supported values: "All"' % d)
+        return True
+
+    @staticmethod
+    def _json(req):
+        ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            try:
+                return protobuf.decode(req.body)
+            except ValueError as e:
+                raise ApiError(415, "UnsupportedMediaType", "cannot decode protobuf body: %s" % e)
+        try:
+            return json.loads(req.body or b"null")
+        except ValueError as e:
+            raise errors.bad_request("couldn't decode the request body as JSON: %s" % e)
+
+    def _delete_options(self, req):
+        opts = {}
+        if req.body and req.body.startswith(protobuf.MAGIC):
+            try:
+                opts = protobuf.decode(req.body)
+            except ValueError as e:
+                raise errors.bad_request("couldn't decode DeleteOptions: %s" % e)
+        elif req.body:
+            try:
+                opts = json.loads(req.body)
+            except ValueError as e:
+                raise errors.bad_request("couldn't decode DeleteOptions: %s" % e)
+            if not isinstance(opts, dict):
+                opts = {}
+        p = req.params
+        if p.get("propagationPolicy"):
+            opts["propagationPolicy"] = p["propagationPolicy"]
+        if p.get("orphanDependents"):
+            opts["orphanDependents"] = parse_bool(p["orphanDependents"])
+        if p.get("dryRun"):
+            opts["dryRun"] = [p["dryRun"]]
+        dr = opts.get("dryRun")
+        if dr and any(x != "All" for x in dr):
+            raise errors.bad_request('dryRun: Unsupported value: "%s": supported values: "All"' % dr[0])
+        return opts
+
+    # ------------------------------------------------------------ admin API
+    def _admin(self, req, path):
+        parts = [p for p in path.split("/") if p][2:]  # after emulator/v1
+        m = req.method
+        a = self.admin
+        body = None
+        if m in ("POST", "PUT") and req.body:
+            try:
+                body = json.loads(req.body)
+            except ValueError as e:
+                raise errors.bad_request("bad JSON: %s" % e)
+        if parts == ["stats"]:
+            if m == "GET":
+                return Response(200, a.stats())
+            if m == "DELETE":
+                a.reset_stats()
+                return Response(200, {"ok": True})
+        elif parts == ["faults"]:
+            if m == "GET":
+                return Response(200, a.faults())
+            if m == "POST":
+                return Response(201, a.add_fault(body or {}))
+            if m == "DELETE":
+                a.clear_faults()
+                return Response(200, {"ok": True})
+        elif len(parts) == 2 and parts[0] == "faults" and m == "DELETE":
+            a.clear_faults(self._int(parts[1], "id"))
+            return Response(200, {"ok": True})
+        elif parts == ["latency"]:
+            if m == "GET":
+                return Response(200, a.latency())
+            if m == "POST":
+                return Response(200, a.set_latency(body or {}))
+            if m == "DELETE":
+                a.clear_latency()
+                return Response(200, {"ok": True})
+        elif parts == ["watches"] and m == "GET":
+            return Response(200, self.watches_summary())
+        elif parts == ["watches", "close"] and m == "POST":
+            n = (body or {}).get("afterEvents") or 0
+            return Response(200, self.close_watches(int(n)))
+        elif parts == ["compact"] and m == "POST":
+            self.store.compact()
+            return Response(200, {"compactedAt": str(self.store.rv)})
+        elif parts == ["fleet", "bundles"] and m == "GET" and self.fleet is not None:
+            return Response(200, self.fleet.debug_all())
+        elif len(parts) == 4 and parts[:2] == ["fleet", "bundles"] and m == "GET":
+            if self.fleet is None:
+                raise errors.path_not_found()
+            d = self.fleet.debug(parts[2], parts[3])
+            if d is None:
+                raise errors.not_found("fleet.cattle.io", "bundles", parts[3])
+            return Response(200, d)
+        raise errors.path_not_found()

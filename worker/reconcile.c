@@ -1,0 +1,560 @@
+/*
+ * reconcile.c - one reconcile of one FleetHandshake: decide from the cached
+ * metadata in the task whether anything must be read or written, sync the
+ * Bundle, write the status if it changed, and fill the proto_result.
+ * Owns, for the duration of one call, the parsed FleetHandshake, the Secret
+ * as read and the desired Bundle; the last two hold Secret data and are
+ * wiped before reconcile_task returns.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "bundle.h"
+#include "bundle_sync.h"
+#include "fh_err.h"
+#include "fh_log.h"
+#include "fh_spec.h"
+#include "fh_status.h"
+#include "kube_client.h"
+#include "proto.h"
+#include "reconcile.h"
+#include "secret_mem.h"
+#include "wreq.h"
+
+#define RETRY_AFTER_MAX_S 3600L
+
+/* Everything one reconcile_task call works with. */
+struct rc {
+    struct wreq w;
+    const struct proto_task *task;
+    uint64_t now;
+    char key[PROTO_MAX_NAME * 2 + 2];
+    struct fh_spec fh;
+    /* the outcome */
+    uint8_t outcome;
+    uint8_t errclass;
+    uint32_t retry_after_ms;
+    char msg[PROTO_MAX_MESSAGE];
+    char *fh_rv;                    /* owned */
+    char *bundle_rv;                /* owned */
+    /* the status to write (when status_wanted and it differs) */
+    bool status_wanted;
+    struct fh_status_input st;
+    char detail[FH_STATUS_MSG_MAX]; /* backing store of st.detail */
+    char *secret_rv;                /* backing store of st.secret_rv; owned */
+};
+
+/* set_outcome - outcome, error class and the short result message */
+static void __attribute__((format(printf, 4, 5)))
+set_outcome(struct rc *c, uint8_t outcome, uint8_t errclass, const char *fmt, ...)
+{
+    va_list ap;
+
+    c->outcome = outcome;
+    c->errclass = errclass;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+    va_end(ap);
+}
+
+/* want_status - the status should say reason, with an optional detail */
+static void __attribute__((format(printf, 3, 4)))
+want_status(struct rc *c, enum fh_reason reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    c->status_wanted = true;
+    c->st.reason = reason;
+    c->detail[0] = '\0';
+    if (fmt) {
+        va_start(ap, fmt);
+        vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+        va_end(ap);
+    }
+    c->st.detail = c->detail;
+}
+
+/* on_fail - map a failed request to the outcome and, where it helps the
+ * user and the apiserver is answering, to an Error status */
+static void
+on_fail(struct rc *c, const struct wreq_fail *f, enum fh_reason transient, bool status)
+{
+    bool bundle = f->resource && strcmp(f->resource, WREQ_RES_BUNDLES) == 0;
+
+    log_warn(c->w.log, c->key, "%s %s in %s failed: HTTP %ld: %s", f->verb, f->resource,
+             f->ns, f->http, f->text);
+    if (f->http == 0) {
+        /* No answer at all: a status write would fail the same way. */
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_TRANSIENT, "%s %s: %s", f->verb,
+                    f->resource, f->text);
+    } else if (f->http == 429) {
+        /* Throttled: do not add a status write to the load. */
+        long s = f->retry_after_s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : f->retry_after_s;
+
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_THROTTLED, "%s %s: throttled", f->verb,
+                    f->resource);
+        c->retry_after_ms = s > 0 ? (uint32_t)s * 1000u : 0;
+    } else if (f->http == 401 || f->http == 403) {
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_FORBIDDEN, "forbidden: %s %s in %s",
+                    f->verb, f->resource, f->ns);
+        if (status)
+            want_status(c, FH_REASON_FORBIDDEN, "%s %s in namespace %s (%s)", f->verb,
+                        f->resource, f->ns, f->text);
+    } else if (f->http == 400 || f->http == 422) {
+        set_outcome(c, PROTO_OUT_FAILED, PROTO_ERR_INVALID, "%s %s rejected: HTTP %ld",
+                    f->verb, f->resource, f->http);
+        if (status && bundle)
+            want_status(c, FH_REASON_INVALID_SPEC, "the apiserver rejected the Bundle "
+                        "built from this spec: %s", f->text);
+    } else {
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_TRANSIENT, "%s %s: HTTP %ld", f->verb,
+                    f->resource, f->http);
+        if (status)
+            want_status(c, transient, "%s", f->text);
+    }
+}
+
+/* on_owner - the Bundle of our name is someone else's */
+static void
+on_owner(struct rc *c, enum bundle_owner own, const char *who)
+{
+    if (own == BUNDLE_PREVIOUS_OWNER) {
+        /* The garbage collector deletes it (its owner is gone); then we create ours. */
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_OWNERSHIP,
+                    "bundle still owned by an earlier FleetHandshake");
+        want_status(c, FH_REASON_PENDING, "Bundle %s/%s is still %s, an earlier "
+                    "FleetHandshake of this name; waiting for Kubernetes to delete it",
+                    c->fh.ns, c->fh.name, who);
+    } else {
+        log_warn(c->w.log, c->key, "Bundle exists and is not ours (%s); not touching it", who);
+        set_outcome(c, PROTO_OUT_FAILED, PROTO_ERR_OWNERSHIP, "bundle conflict: %s", who);
+        want_status(c, FH_REASON_BUNDLE_CONFLICT, "%s", who);
+    }
+}
+
+/* on_missing - the Secret does not exist; the Bundle (if any) is kept */
+static void
+on_missing(struct rc *c)
+{
+    set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "secret %s/%s not found",
+                c->fh.secret_ns, c->fh.secret_name);
+    want_status(c, FH_REASON_SECRET_NOT_FOUND, NULL);
+}
+
+/* on_synced - the Bundle holds Secret resourceVersion rv */
+static int
+on_synced(struct rc *c, const char *rv, bool written, const char *how)
+{
+    free(c->secret_rv);
+    c->secret_rv = strdup(rv ? rv : "");
+    if (!c->secret_rv)
+        return -FH_ENOMEM;
+    c->st.secret_rv = c->secret_rv;
+    c->st.bundle_written = written;
+    set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "synced (%s)", how);
+    want_status(c, FH_REASON_SYNCED, NULL);
+    return 0;
+}
+
+/* classify - who owns the existing Bundle? From the watcher's metadata when
+ * it names us (or an earlier FleetHandshake) as controller, else from one
+ * GET. Returns 0 to go on (*live set if read; *exists cleared on 404), 1
+ * when the outcome is decided. */
+static int
+classify(struct rc *c, enum bundle_owner *own, cJSON **live, bool *exists)
+{
+    const struct proto_obj *b = &c->task->bundle;
+    struct wreq_fail fail;
+    char who[256];
+    int rc;
+
+    if (b->owner_uid && strcmp(b->owner_uid, c->fh.uid) == 0) {
+        *own = BUNDLE_OURS;
+        return 0;
+    }
+    if (b->owner_uid && b->owner_name && strcmp(b->owner_name, c->fh.name) == 0) {
+        *own = BUNDLE_PREVIOUS_OWNER;
+        snprintf(who, sizeof(who), "controlled by FleetHandshake \"%s\" uid %s",
+                 b->owner_name, b->owner_uid);
+        on_owner(c, *own, who);
+        return 1;
+    }
+    /* Labels (orphans) and plain ownerReferences (the original operator's
+     * Bundles) are not in the cached metadata: look. */
+    rc = bundle_sync_get(&c->w, c->fh.ns, c->fh.name, live, &fail);
+    if (rc == -FH_ENOTFOUND) {
+        *exists = false;
+        return 0;
+    }
+    if (rc == -FH_ENOMEM)
+        return rc;
+    if (rc < 0) {
+        on_fail(c, &fail, FH_REASON_APPLY_FAILED, true);
+        return 1;
+    }
+    bundle_ownership(*live, c->fh.uid, own);
+    if (*own == BUNDLE_FOREIGN || *own == BUNDLE_PREVIOUS_OWNER) {
+        bundle_describe_owner(*live, who, sizeof(who));
+        on_owner(c, *own, who);
+        return 1;
+    }
+    return 0;
+}
+
+/* get_secret - read the Secret. 0 with *secret set; 1 when the outcome is
+ * decided (missing, or failed) */
+static int
+get_secret(struct rc *c, cJSON **secret)
+{
+    struct kube_response resp = { 0 };
+    struct wreq_fail fail;
+    char *path = wreq_secret_path(c->fh.secret_ns, c->fh.secret_name);
+    int rc;
+
+    *secret = NULL;
+    if (!path)
+        return -FH_ENOMEM;
+    rc = wreq_do(&c->w, "GET", path, NULL, 0, &resp);
+    if (rc == 0 && resp.status == 404) {
+        on_missing(c);
+        rc = 1;
+    } else if (rc < 0 || kube_http_err(resp.status) < 0) {
+        wreq_fail_set(&fail, rc, &resp, "get", WREQ_RES_SECRETS, c->fh.secret_ns, NULL);
+        on_fail(c, &fail, FH_REASON_SECRET_READ_FAILED, true);
+        rc = 1;
+    } else if (!(*secret = wreq_json(&resp)) || !cJSON_IsObject(*secret)) {
+        secret_json_free(secret);
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_TRANSIENT, "unparsable secret reply");
+        want_status(c, FH_REASON_SECRET_READ_FAILED, "the apiserver's reply is not a JSON object");
+        rc = 1;
+    }
+    /* The body is the Secret: wipe it now, the tree is all we need. */
+    kube_response_clear(&resp);
+    free(path);
+    return rc;
+}
+
+/* fresh_current - the cached Bundle metadata already names the Secret
+ * version just read (the watcher's Secret metadata was older than the Bundle's) */
+static bool
+fresh_current(const struct rc *c, const cJSON *secret)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(secret, "metadata");
+    const cJSON *uid = cJSON_GetObjectItemCaseSensitive(meta, "uid");
+    const cJSON *rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
+    char want[BUNDLE_BUILT_FROM_MAX];
+
+    return c->task->bundle.built_from && cJSON_IsString(uid) && cJSON_IsString(rv)
+           && bundle_built_from(c->fh.uid, c->fh.generation, uid->valuestring,
+                                rv->valuestring, want, sizeof(want)) == 0
+           && strcmp(want, c->task->bundle.built_from) == 0;
+}
+
+/* write_bundle - create or patch, then report */
+static int
+write_bundle(struct rc *c, const cJSON *desired, const cJSON *secret, bool exists,
+             const char *rv, const char *secret_rv)
+{
+    struct bsync_in in = { &c->fh, desired, secret, exists, rv };
+    struct bsync_out out;
+    int rc;
+
+    rc = bundle_sync_write(&c->w, &in, &out);
+    if (rc < 0)
+        return rc;
+    switch (out.result) {
+    case BSYNC_WRITTEN:
+        log_info(c->w.log, c->key, "%s Bundle %s/%s (resourceVersion %s) from Secret %s/%s "
+                 "resourceVersion %s", out.created ? "created" : "updated", c->fh.ns,
+                 c->fh.name, out.bundle_rv ? out.bundle_rv : "?", c->fh.secret_ns,
+                 c->fh.secret_name, secret_rv);
+        c->bundle_rv = out.bundle_rv;
+        out.bundle_rv = NULL;
+        rc = on_synced(c, secret_rv, true, out.created ? "bundle created" : "bundle updated");
+        break;
+    case BSYNC_UNCHANGED:
+        rc = on_synced(c, secret_rv, false, "bundle already current");
+        break;
+    case BSYNC_FOREIGN:
+        on_owner(c, BUNDLE_FOREIGN, out.owner);
+        break;
+    case BSYNC_PREVIOUS_OWNER:
+        on_owner(c, BUNDLE_PREVIOUS_OWNER, out.owner);
+        break;
+    case BSYNC_CONFLICT:
+        log_warn(c->w.log, c->key, "Bundle kept changing under us (409 %d times)",
+                 BSYNC_MAX_WRITES);
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_CONFLICT,
+                    "bundle write conflicted %d times", BSYNC_MAX_WRITES);
+        break;
+    case BSYNC_FAILED:
+        on_fail(c, &out.fail, FH_REASON_APPLY_FAILED, true);
+        break;
+    }
+    bsync_out_clear(&out);
+    return rc;
+}
+
+/* sync - steps c..e of the algorithm: ownership, Secret, Bundle */
+static int
+sync(struct rc *c)
+{
+    const struct proto_task *t = c->task;
+    enum bundle_owner own = BUNDLE_OURS;
+    cJSON *live = NULL, *secret = NULL, *desired = NULL;
+    const char *rv = t->has_bundle ? t->bundle.rv : NULL;
+    bool exists = t->has_bundle, equal = false;
+    char *live_rv = NULL, *secret_rv = NULL;
+    struct wreq_fail fail;
+    int rc = 0;
+
+    if (exists && (rc = classify(c, &own, &live, &exists)) != 0)
+        goto out;
+    if (!t->has_secret) {
+        on_missing(c);
+        goto out;
+    }
+    /* The steady state: the Bundle says it was built from exactly these
+     * inputs. No call at all. */
+    if (exists && !live && !t->verify_bundle && bundle_meta_current(&t->bundle, &c->fh, &t->secret)) {
+        rc = on_synced(c, t->secret.rv, false, "bundle current");
+        goto out;
+    }
+    if ((rc = get_secret(c, &secret)) != 0)
+        goto out;
+    if (!(secret_rv = wreq_rv(secret))) {
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_TRANSIENT, "secret reply lacks resourceVersion");
+        want_status(c, FH_REASON_SECRET_READ_FAILED, "the Secret as read has no resourceVersion");
+        goto out;
+    }
+    if (exists && !live && !t->verify_bundle && fresh_current(c, secret)) {
+        rc = on_synced(c, secret_rv, false, "bundle current");
+        goto out;
+    }
+    rc = bundle_build(&c->fh, secret, &desired);
+    if (rc == -FH_EBADREPLY) {
+        set_outcome(c, PROTO_OUT_FAILED, PROTO_ERR_INVALID, "secret data malformed");
+        want_status(c, FH_REASON_SECRET_READ_FAILED, "the Secret's data is not a map "
+                    "of base64 strings, or it lacks metadata.uid");
+        rc = 0;
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    if (t->verify_bundle && exists && !live) {
+        rc = bundle_sync_get(&c->w, c->fh.ns, c->fh.name, &live, &fail);
+        if (rc == -FH_ENOTFOUND) {
+            exists = false;
+        } else if (rc == -FH_ENOMEM) {
+            goto out;
+        } else if (rc < 0) {
+            on_fail(c, &fail, FH_REASON_APPLY_FAILED, true);
+            rc = 0;
+            goto out;
+        } else {
+            char who[256];
+
+            bundle_ownership(live, c->fh.uid, &own);
+            if (own == BUNDLE_FOREIGN || own == BUNDLE_PREVIOUS_OWNER) {
+                bundle_describe_owner(live, who, sizeof(who));
+                on_owner(c, own, who);
+                goto out;
+            }
+        }
+        rc = 0;
+    }
+    if (live) {
+        if (bundle_owned_equal(desired, live, &equal) == 0 && equal) {
+            rc = on_synced(c, secret_rv, false, "bundle verified");
+            goto out;
+        }
+        rv = live_rv = wreq_rv(live);
+        /* Done with it: it holds (possibly older) Secret data. */
+        secret_json_free(&live);
+    }
+    rc = write_bundle(c, desired, secret, exists, rv, secret_rv);
+out:
+    secret_json_free(&desired);
+    secret_json_free(&secret);
+    secret_json_free(&live);
+    free(live_rv);
+    free(secret_rv);
+    return rc < 0 ? rc : 0;
+}
+
+/* delete_bundle - step a: the FleetHandshake is gone or going. Delete its
+ * Bundle if the cache proves it is ours (garbage collection would too, via
+ * the ownerReference; this is quicker and does not depend on it). */
+static int
+delete_bundle(struct rc *c, const char *fh_uid)
+{
+    const struct proto_obj *b = &c->task->bundle;
+    struct wreq_fail fail;
+    int rc;
+
+    if (!c->task->has_bundle || !fh_uid || !b->owner_uid || strcmp(b->owner_uid, fh_uid) != 0
+        || !b->uid) {
+        set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; no Bundle of ours to remove");
+        return 0;
+    }
+    rc = bundle_sync_delete(&c->w, c->task->ns, c->task->name, b->uid, &fail);
+    if (rc == -FH_ENOMEM || rc == -FH_EINVAL)
+        return rc;
+    if (rc < 0) {
+        on_fail(c, &fail, FH_REASON_APPLY_FAILED, false);
+        return 0;
+    }
+    log_info(c->w.log, c->key, "FleetHandshake deleted; deleted its Bundle");
+    set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; Bundle removed");
+    return 0;
+}
+
+/* write_status - step f: PATCH .../status when the desired status differs */
+static int
+write_status(struct rc *c)
+{
+    struct kube_response resp = { 0 };
+    struct fh_status want;
+    struct wreq_fail fail;
+    char *path = NULL, *body = NULL;
+    size_t len = 0;
+    int rc;
+
+    rc = fh_status_build(&c->fh.cur, &c->st, c->now, &want);
+    if (rc < 0)
+        return rc;
+    if (fh_status_equal(&c->fh.cur, &want))
+        return 0;
+    if ((rc = fh_status_patch_body(&want, &body, &len)) < 0)
+        return rc;
+    if (!(path = wreq_fh_status_path(c->fh.ns, c->fh.name))) {
+        rc = -FH_ENOMEM;
+        goto out;
+    }
+    rc = wreq_do(&c->w, "PATCH", path, body, len, &resp);
+    if (rc == 0 && kube_http_err(resp.status) == 0) {
+        cJSON *reply = wreq_json(&resp);
+
+        c->fh_rv = wreq_rv(reply);
+        cJSON_Delete(reply);
+        log_debug(c->w.log, c->key, "status %s/%s written", want.status, want.ready_reason);
+    } else if (rc == 0 && resp.status == 404) {
+        set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "FleetHandshake deleted meanwhile");
+    } else {
+        wreq_fail_set(&fail, rc, &resp, "patch", WREQ_RES_FH_STATUS, c->fh.ns, NULL);
+        /* The first failure says most; a failed status write only matters
+         * when everything else went well. */
+        if (c->outcome == PROTO_OUT_DONE)
+            on_fail(c, &fail, FH_REASON_APPLY_FAILED, false);
+        else
+            log_warn(c->w.log, c->key, "status write failed too: HTTP %ld: %s", fail.http,
+                     fail.text);
+    }
+    rc = 0;
+out:
+    kube_response_clear(&resp);
+    free(body);
+    free(path);
+    return rc;
+}
+
+/* reconcile_fh - steps b..f for a FleetHandshake that exists */
+static int
+reconcile_fh(struct rc *c)
+{
+    const struct proto_task *t = c->task;
+    int rc;
+
+    if (!t->fh.json) {
+        set_outcome(c, PROTO_OUT_FAILED, PROTO_ERR_INTERNAL, "task carries no FleetHandshake");
+        return 0;
+    }
+    rc = fh_spec_parse(t->fh.json, &c->fh);
+    if (rc == -FH_ENOMEM)
+        return rc;
+    if (rc < 0) {
+        set_outcome(c, PROTO_OUT_FAILED, PROTO_ERR_INTERNAL, "cannot parse the FleetHandshake");
+        return 0;
+    }
+    if (c->fh.deleting)
+        return delete_bundle(c, c->fh.uid);
+    c->st.generation = c->fh.generation;
+    c->st.fh_ns = c->fh.ns;
+    c->st.fh_name = c->fh.name;
+    c->st.secret_ns = c->fh.secret_ns;
+    c->st.secret_name = c->fh.secret_name;
+    c->st.target_ns = c->fh.target_ns;
+    if (fh_spec_validate(&c->fh, c->detail, sizeof(c->detail)) < 0) {
+        log_warn(c->w.log, c->key, "invalid spec: %s", c->detail);
+        set_outcome(c, PROTO_OUT_FAILED, PROTO_ERR_INVALID, "invalid spec");
+        c->status_wanted = true;
+        c->st.reason = FH_REASON_INVALID_SPEC;
+        c->st.detail = c->detail;
+        return 0;
+    }
+    if ((rc = sync(c)) < 0)
+        return rc;
+    return c->status_wanted ? write_status(c) : 0;
+}
+
+/* fill_result - hand the outcome over to res */
+static int
+fill_result(struct rc *c, struct proto_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->ns = strdup(c->task->ns);
+    res->name = strdup(c->task->name);
+    res->message = strdup(c->msg);
+    if (!res->ns || !res->name || !res->message) {
+        free(res->ns);
+        free(res->name);
+        free(res->message);
+        memset(res, 0, sizeof(*res));
+        return -FH_ENOMEM;
+    }
+    res->outcome = c->outcome;
+    res->errclass = c->errclass;
+    res->retry_after_ms = c->retry_after_ms;
+    res->fh_rv = c->fh_rv;
+    res->bundle_rv = c->bundle_rv;
+    c->fh_rv = c->bundle_rv = NULL;
+    res->api_reads = c->w.reads;
+    res->api_writes = c->w.writes;
+    return 0;
+}
+
+/* reconcile_task - see reconcile.h */
+int
+reconcile_task(struct kube_client *kc, const struct proto_task *task,
+               const struct fh_log *log, uint64_t now_wall_s, struct proto_result *res)
+{
+    struct rc c;
+    int rc;
+
+    if (!task || !task->ns || !task->name || !res)
+        return -FH_EINVAL;
+    memset(&c, 0, sizeof(c));
+    c.w.kc = kc;
+    c.w.log = log;
+    c.w.key = c.key;
+    c.task = task;
+    c.now = now_wall_s;
+    snprintf(c.key, sizeof(c.key), "%s/%s", task->ns, task->name);
+    set_outcome(&c, PROTO_OUT_DONE, PROTO_ERR_NONE, "nothing to do");
+
+    if (!task->has_fh || task->fh.deleting)
+        rc = delete_bundle(&c, task->fh.uid);
+    else
+        rc = reconcile_fh(&c);
+    if (rc == 0)
+        rc = fill_result(&c, res);
+    free(c.fh_rv);
+    free(c.bundle_rv);
+    free(c.secret_rv);
+    fh_spec_clear(&c.fh);
+    return rc;
+}
