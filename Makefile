@@ -41,6 +41,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # One archive per source folder, linked dependents-first.
 dir_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(MAIN_SRCS),$(wildcard $(1)/*.c)))
 libs_of  = $(foreach d,$(1),$(BUILD)/lib$(d).a)
+# archives reference each other (common/chan.c uses proto/), so link them as a group
+link_group = -Wl,--start-group $(call libs_of,$(1)) -Wl,--end-group
 BIN_DIRS_supervisor := supervisor proto common
 BIN_DIRS_watcher    := watcher kube proto common
 BIN_DIRS_worker     := worker kube proto common
@@ -75,14 +77,14 @@ $(foreach d,$(SRC_DIRS),$(eval $(call dir_lib_rule,$(d))))
 .SECONDEXPANSION:
 $(BUILD)/bin/fh-%: $(BUILD)/obj/%/main.o $$(call libs_of,$$(BIN_DIRS_$$*))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_V) $(LDFLAGS) -o $@ $< $(call libs_of,$(BIN_DIRS_$*)) $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_V) $(LDFLAGS) -o $@ $< $(call link_group,$(BIN_DIRS_$*)) $(LDLIBS_ALL)
 
 # A test links the folders named in tests/unit/test_X.deps (default: all of them).
 test_dirs = $(or $(shell cat tests/unit/test_$(1).deps 2>/dev/null),$(SRC_DIRS))
 $(BUILD)/tests/test_%: tests/unit/test_%.c $$(call libs_of,$$(call test_dirs,$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS_V) $(LDFLAGS) -o $@ $< \
-	    $(call libs_of,$(call test_dirs,$*)) \
+	    $(call link_group,$(call test_dirs,$*)) \
 	    $(foreach s,$(shell cat tests/unit/test_$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
 	    $(LDLIBS_ALL) -lcmocka
 

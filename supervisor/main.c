@@ -245,8 +245,7 @@ send_simple(struct supervisor *s, struct child *c, uint8_t type)
 
     memset(&m, 0, sizeof(m));
     m.type = type;
-    snprintf(rid, sizeof(rid), "%s.%u.%u", c->role == PROTO_ROLE_WATCHER ? "watcher" : "worker",
-             c->slot, c->gen);
+    chan_routing_id_format(rid, sizeof(rid), c->role, c->slot, c->gen);
     chan_send(s->router, rid, &m, ZMQ_DONTWAIT);
 }
 
@@ -518,7 +517,10 @@ main(int argc, char **argv)
         log_error(&s.log, NULL, "cannot create the IPC directory: %s", fh_strerror(rc));
         goto out;
     }
-    snprintf(endpoint, sizeof(endpoint), "ipc://%s/supervisor.sock", ipc_dir);
+    if ((rc = chan_ipc_endpoint(endpoint, sizeof(endpoint), ipc_dir)) < 0) {
+        log_error(&s.log, NULL, "IPC path too long: %s", fh_strerror(rc));
+        goto out;
+    }
     s.zctx = zmq_ctx_new();
     s.router = s.zctx ? chan_router_bind(s.zctx, endpoint, &rc) : NULL;
     if (!s.router) {
@@ -583,6 +585,9 @@ main(int argc, char **argv)
         due = workq_next_due_ms(s.q, now);
         if (due >= 0 && due < timeout)
             timeout = due;
+        due = health ? health_next_timeout_ms(health, now) : -1;
+        if (due >= 0 && due < timeout)
+            timeout = due;
         rc = zmq_poll(items, n, timeout);
         if (rc < 0 && errno != EINTR) {
             log_error(&s.log, NULL, "zmq_poll: %s", zmq_strerror(errno));
@@ -620,12 +625,7 @@ out:
     sup_state_free(&s);
     if (sfd >= 0)
         close(sfd);
-    if (ipc_dir[0]) {
-        char sock[PATH_MAX + 32];
-
-        snprintf(sock, sizeof(sock), "%s/supervisor.sock", ipc_dir);
-        unlink(sock);
-        rmdir(ipc_dir);
-    }
+    if (ipc_dir[0])
+        chan_remove_ipc_dir(ipc_dir);
     return exit_code;
 }

@@ -95,7 +95,7 @@ send_task(struct supervisor *s, struct child *w, const char *key, uint32_t attem
         rc = -FH_ENOMEM;
         goto out;
     }
-    snprintf(rid, sizeof(rid), "worker.%u.%u", w->slot, w->gen);
+    chan_routing_id_format(rid, sizeof(rid), PROTO_ROLE_WORKER, w->slot, w->gen);
     rc = chan_send(s->router, rid, &m, ZMQ_DONTWAIT);
     if (rc < 0)
         goto out;

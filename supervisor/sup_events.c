@@ -15,6 +15,7 @@
  *     be the echo of that very task's writes.
  * Owns the struct keystate entries in s->keys.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

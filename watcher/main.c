@@ -315,7 +315,7 @@ main(int argc, char **argv)
         goto out;
     }
     w.zctx = zmq_ctx_new();
-    snprintf(rid, sizeof(rid), "watcher.0.%u", w.gen);
+    chan_routing_id_format(rid, sizeof(rid), PROTO_ROLE_WATCHER, 0, w.gen);
     w.sock = w.zctx ? chan_dealer_connect(w.zctx, endpoint, rid, &rc) : NULL;
     if (!w.sock) {
         log_error(&w.log, NULL, "cannot connect to %s", endpoint);

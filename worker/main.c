@@ -177,7 +177,7 @@ main(int argc, char **argv)
     if (!kc)
         goto out;
     zctx = zmq_ctx_new();
-    snprintf(rid, sizeof(rid), "worker.%u.%u", slot, gen);
+    chan_routing_id_format(rid, sizeof(rid), PROTO_ROLE_WORKER, slot, gen);
     sock = zctx ? chan_dealer_connect(zctx, endpoint, rid, &rc) : NULL;
     if (!sock) {
         log_error(&log, NULL, "cannot connect to %s", endpoint);

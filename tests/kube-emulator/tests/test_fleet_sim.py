@@ -8,10 +8,11 @@ ClusterGroups: prod (env=prod, labelled tier=critical), staging (env=staging).
 prod-1 has annotation fleet-sim/namespaces: "extra,monitoring".
 """
 
+import base64
+import gzip
 import json
 
 import pytest
-import yaml
 
 from emu_helpers import b64, core, ok, unb64, wait_for
 
@@ -48,7 +49,7 @@ def cm_manifest(name, data, ns=None):
 
 def bundle(name, targets, resources, **opts):
     spec = {"targets": targets,
-            "resources": [{"name": f"r{i}.yaml", "content": yaml.safe_dump(r)} for i, r in enumerate(resources)]}
+            "resources": [{"name": f"r{i}.json", "content": json.dumps(r)} for i, r in enumerate(resources)]}
     spec.update(opts)
     return {"apiVersion": "fleet.cattle.io/v1alpha1", "kind": "Bundle",
             "metadata": {"name": name, "namespace": WS}, "spec": spec}
@@ -121,17 +122,59 @@ def test_cluster_name_target(fleet):
 def test_cluster_selector_target_with_unhealthy_cluster(fleet):
     ok(fleet.api("POST", fpath("bundles"), bundle(
         "b-sel", [{"clusterSelector": {"matchLabels": {"env": "prod"}}}],
-        [cm_manifest("sel-config", {"a": "1"}, ns="web")])), 201)
+        [cm_manifest("sel-config", {"a": "1"})], defaultNamespace="web")), 201)
     st = wait_summary(fleet, "b-sel", 3, 2)
     assert st["display"]["readyClusters"] == "2/3"
     cond = ready_condition(st)
     assert cond["status"] == "False"
-    assert "sick-1" in cond.get("message", ""), cond
-    # resource namespace "web" is taken from the manifest's metadata.namespace
-    wait_for(lambda: clusters_with_copy(fleet, "web", "sel-config") == ["prod-1", "prod-2", "sick-1"]
-             or clusters_with_copy(fleet, "web", "sel-config") == ["prod-1", "prod-2"],
-             10, "copies on prod clusters")
-    assert copy_of(fleet, "staging-1", "web", "sel-config") is None
+    assert "NotReady(1)" in cond["message"] and "fleet-default/sick-1" in cond["message"], cond
+    assert st["summary"]["notReady"] == 1
+    # the unhealthy cluster gets nothing delivered
+    wait_for(lambda: clusters_with_copy(fleet, "web", "sel-config") == ["prod-1", "prod-2"],
+             10, "copies on healthy prod clusters")
+    state = bundle_state(fleet, "b-sel")["clusters"]
+    assert {c: d["state"] for c, d in state.items()} == {"prod-1": "Ready", "prod-2": "Ready", "sick-1": "NotReady"}
+    # kubectl shows the Bundle's printer columns from the status
+    out = fleet.kubectl("get", "bundles", "-n", WS, "b-sel").stdout.splitlines()
+    assert out[0].split()[:3] == ["NAME", "BUNDLEDEPLOYMENTS-READY", "STATUS"], out
+    assert out[1].split()[:3] == ["b-sel", "2/3", "NotReady(1)"], out
+
+
+def test_downstream_namespace_precedence(fleet):
+    manifests = [cm_manifest("from-meta", {"x": "1"}, ns="monitoring"),  # metadata.namespace wins over default
+                 cm_manifest("from-default", {"x": "2"})]               # -> defaultNamespace
+    ok(fleet.api("POST", fpath("bundles"), bundle(
+        "b-prec", [{"clusterName": "prod-1"}], manifests, defaultNamespace="apps")), 201)
+    wait_summary(fleet, "b-prec", 1, 1)
+    assert wait_for(lambda: copy_of(fleet, "prod-1", "monitoring", "from-meta"), 10, "copy in monitoring")
+    assert copy_of(fleet, "prod-1", "apps", "from-default")["data"] == {"x": "2"}
+    assert copy_of(fleet, "prod-1", "apps", "from-meta") is None
+    # `namespace` forces everything into one namespace, overriding metadata.namespace
+    ok(fleet.api("POST", fpath("bundles"), bundle(
+        "b-force", [{"clusterName": "prod-2"}], [cm_manifest("forced-cm", {"y": "1"}, ns="monitoring")],
+        namespace="pinned", defaultNamespace="apps")), 201)
+    wait_summary(fleet, "b-force", 1, 1)
+    assert wait_for(lambda: copy_of(fleet, "prod-2", "pinned", "forced-cm"), 10, "copy in pinned")
+    # nothing specified at all -> "default"
+    ok(fleet.api("POST", fpath("bundles"), bundle(
+        "b-dflt", [{"clusterName": "prod-2"}], [cm_manifest("dflt-cm", {"z": "1"})])), 201)
+    wait_summary(fleet, "b-dflt", 1, 1)
+    c = wait_for(lambda: copy_of(fleet, "prod-2", "default", "dflt-cm"), 10, "copy in default")
+    assert c["metadata"]["labels"]["fleet.cattle.io/bundle-name"] == "b-dflt"
+    assert c["metadata"]["labels"]["fleet.cattle.io/bundle-namespace"] == WS
+
+
+def test_base64_gz_encoded_resource(fleet):
+    content = base64.b64encode(gzip.compress(json.dumps(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gz-secret"},
+         "data": {"token": b64("zipped")}}).encode())).decode()
+    b = bundle("b-gz", [{"clusterName": "staging-1"}], [])
+    b["spec"]["resources"] = [{"name": "secret.json", "content": content, "encoding": "base64+gz"},
+                              {"name": "README.md", "content": "not a manifest"}]
+    ok(fleet.api("POST", fpath("bundles"), b), 201)
+    wait_summary(fleet, "b-gz", 1, 1)
+    s = wait_for(lambda: copy_of(fleet, "staging-1", "default", "gz-secret", "secrets"), 10, "gz secret copy")
+    assert unb64(s["data"]["token"]) == "zipped"
 
 
 def test_cluster_group_target(fleet):
@@ -192,10 +235,15 @@ def test_namespace_not_found_is_err_applied(fleet):
     st = wait_summary(fleet, "b-ns", 3, 1)
     cond = ready_condition(st)
     assert cond["status"] == "False"
-    assert 'namespaces "extra" not found' in json.dumps(st), st
-    assert st["summary"].get("errApplied", 0) >= 1
-    state = json.dumps(bundle_state(fleet, "b-ns"))
-    assert "ErrApplied" in state and 'namespaces \\"extra\\" not found' in state
+    assert 'ErrApplied(1) [Cluster fleet-default/prod-2: namespaces "extra" not found]' in cond["message"], cond
+    nrr = {r["name"]: r for r in st["summary"]["nonReadyResources"]}
+    assert nrr["prod-2"]["bundleState"] == "ErrApplied" and nrr["sick-1"]["bundleState"] == "NotReady"
+    assert st["summary"]["errApplied"] == 1 and st["display"]["state"] == "ErrApplied"
+    state = bundle_state(fleet, "b-ns")["clusters"]
+    assert state["prod-1"]["state"] == "Ready"
+    assert state["prod-2"]["state"] == "ErrApplied"
+    assert state["prod-2"]["message"] == 'namespaces "extra" not found'
+    assert state["sick-1"]["state"] == "NotReady"
     wait_for(lambda: copy_of(fleet, "prod-1", "extra", "ns-config"), 10, "copy on prod-1 in extra")
     assert copy_of(fleet, "prod-2", "extra", "ns-config") is None
 
@@ -210,8 +258,8 @@ def test_update_content_updates_copies(fleet):
     wait_for(lambda: clusters_with_copy(fleet, "upd", "upd-config") == ["prod-1", "prod-2"], 10, "initial copies")
     assert unb64(copy_of(fleet, "prod-2", "upd", "upd-secret", "secrets")["data"]["pw"]) == "one"
     b = get_bundle(fleet, "b-upd")
-    b["spec"]["resources"][0]["content"] = yaml.safe_dump(cm_manifest("upd-config", {"v": "2"}))
-    b["spec"]["resources"][1]["content"] = yaml.safe_dump(
+    b["spec"]["resources"][0]["content"] = json.dumps(cm_manifest("upd-config", {"v": "2"}))
+    b["spec"]["resources"][1]["content"] = json.dumps(
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "upd-secret"}, "data": {"pw": b64("two")}})
     ok(fleet.api("PUT", fpath("bundles", "b-upd"), b))
     for c in ("prod-1", "prod-2"):
@@ -232,7 +280,7 @@ def test_resource_dropped_from_bundle_is_removed(fleet):
         [cm_manifest("keep-me", {"k": "1"}), cm_manifest("drop-me", {"d": "1"})], defaultNamespace="drop")), 201)
     wait_for(lambda: copy_of(fleet, "prod-1", "drop", "drop-me"), 10, "drop-me copied")
     ok(fleet.api("PATCH", fpath("bundles", "b-drop"), {"spec": {"resources": [
-        {"name": "r0.yaml", "content": yaml.safe_dump(cm_manifest("keep-me", {"k": "1"}))}]}}, MERGE))
+        {"name": "r0.json", "content": json.dumps(cm_manifest("keep-me", {"k": "1"}))}]}}, MERGE))
     wait_for(lambda: copy_of(fleet, "prod-1", "drop", "drop-me") is None, 10, "drop-me removed")
     assert copy_of(fleet, "prod-1", "drop", "keep-me")
 
@@ -291,10 +339,3 @@ def test_unhealthy_cluster_recovers(fleet):
     wait_summary(fleet, "b-heal", 1, 0)
 
 
-def test_bundle_printer_columns_via_kubectl(fleet):
-    ok(fleet.api("POST", fpath("bundles"), bundle(
-        "b-kubectl", [{"clusterName": "prod-1"}], [cm_manifest("k-config", {"k": "1"})])), 201)
-    wait_summary(fleet, "b-kubectl", 1, 1)
-    out = fleet.kubectl("get", "bundles", "-n", WS, "b-kubectl").stdout.splitlines()
-    assert out[0].split()[:2] == ["NAME", "BUNDLEDEPLOYMENTS-READY"], out
-    assert out[1].split()[:2] == ["b-kubectl", "1/1"], out
