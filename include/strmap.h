@@ -57,7 +57,8 @@ bool strmap_has(const struct strmap *m, const char *key);
 const char *strmap_key(const struct strmap *m, const char *key);
 
 /* strmap_del - remove key and free its copy; when old_out is non-NULL it
- * receives the value (which the caller now owns). 0 or -FH_ENOTFOUND. */
+ * receives the value (which the caller now owns). key may be the map's own
+ * copy (from strmap_key/strmap_intern/strmap_next). 0 or -FH_ENOTFOUND. */
 int strmap_del(struct strmap *m, const char *key, void **old_out);
 
 /* strmap_len - number of keys */

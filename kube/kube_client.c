@@ -214,6 +214,7 @@ prepare(struct kube_client *c, const char *method, const char *url,
     SET(CURLOPT_WRITEDATA, buf);
     SET(CURLOPT_TIMEOUT_MS, c->opts.request_timeout_ms);
     SET(CURLOPT_POSTFIELDS, NULL);
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
     SET(CURLOPT_HTTPGET, 1L);
     SET(CURLOPT_NOBODY, 0L);
     SET(CURLOPT_CUSTOMREQUEST, NULL);

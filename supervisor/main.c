@@ -609,7 +609,7 @@ main(int argc, char **argv)
         }
         if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
             handle_router(&s, now);
-        if (rc > 0 && health && nh > 0)
+        if (health)     /* every iteration: it also expires idle clients */
             health_dispatch(health, items + 2, nh, now);
     }
     log_info(&s.log, NULL, "stopped: %llu tasks, %llu events, %llu malformed messages dropped",

@@ -67,7 +67,7 @@ send_task(struct supervisor *s, struct child *w, const char *key, uint32_t attem
     struct keystate *k = strmap_get(s->keys, key);
     const struct proto_obj *fh = fh_index_get_fh(s->ix, key);
     const struct proto_obj *secret = NULL, *bundle;
-    char sk[PROTO_MAX_NAME * 2 + 2];
+    char sk[FH_INDEX_KEY_MAX];
     char ns[PROTO_MAX_NAME + 1], name[PROTO_MAX_NAME + 1];
     char rid[64];
     struct proto_msg m;
@@ -79,11 +79,9 @@ send_task(struct supervisor *s, struct child *w, const char *key, uint32_t attem
         return rc;
     if (!fh && k && k->tombstone)
         fh = k->tombstone;
-    if (fh && fh->secret_ns && fh->secret_name) {
-        snprintf(sk, sizeof(sk), "%s/%s", fh->secret_ns, fh->secret_name);
+    if (fh && fh->secret_name && fh_index_secret_key(fh, sk, sizeof(sk)) == 0)
         secret = fh_index_get_secret(s->ix, sk);
-    }
-    bundle = fh_index_get_bundle(s->ix, key);
+    bundle = fh_index_bundle_for_fh(s->ix, key);
     m.u.task.ns = strdup(ns);
     m.u.task.name = strdup(name);
     m.u.task.attempt = attempts;

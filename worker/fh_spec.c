@@ -43,7 +43,10 @@ fh_spec_parse(const char *json, struct fh_spec *out)
     if (!out->name || !*out->name || !out->ns || !*out->ns || !out->uid || !*out->uid)
         goto bad;
     gen = cJSON_GetObjectItemCaseSensitive(meta, "generation");
-    out->generation = cJSON_IsNumber(gen) ? (int64_t)gen->valuedouble : 0;
+    /* Only convert what a double holds exactly; anything else is not a
+     * generation the apiserver wrote. */
+    if (cJSON_IsNumber(gen) && gen->valuedouble >= 0 && gen->valuedouble <= 9007199254740992.0)
+        out->generation = (int64_t)gen->valuedouble;
     del = cJSON_GetObjectItemCaseSensitive(meta, "deletionTimestamp");
     out->deleting = del && !cJSON_IsNull(del);
 

@@ -13,6 +13,8 @@
 #include "fh_err.h"
 #include "fh_status.h"
 
+#define FH_JSON_INT_MAX 9007199254740992.0    /* 2^53 */
+
 struct reason_info {
     const char *reason;     /* Ready.reason */
     const char *status;     /* .status.status */
@@ -76,8 +78,10 @@ get_int(const cJSON *obj, const char *key, int64_t *out)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
 
-    /* cJSON keeps numbers as doubles; generations are far below 2^53. */
-    if (!cJSON_IsNumber(it) || it->valuedouble != (double)(int64_t)it->valuedouble)
+    /* cJSON keeps numbers as doubles: accept whole numbers in the range a
+     * double holds exactly (converting anything larger would be undefined). */
+    if (!cJSON_IsNumber(it) || !(it->valuedouble >= -FH_JSON_INT_MAX && it->valuedouble <= FH_JSON_INT_MAX)
+        || it->valuedouble != (double)(int64_t)it->valuedouble)
         return false;
     *out = (int64_t)it->valuedouble;
     return true;

@@ -494,7 +494,7 @@ reconcile_fh(struct rc *c)
         c->status_wanted = true;
         c->st.reason = FH_REASON_INVALID_SPEC;
         c->st.detail = c->detail;
-        return 0;
+        return write_status(c);
     }
     if ((rc = sync(c)) < 0)
         return rc;

@@ -36,10 +36,33 @@ injected(void)
     return fail_at >= 0 && fail_at-- == 0;
 }
 
-void *__wrap_malloc(size_t n) { return injected() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t m) { return injected() ? NULL : __real_calloc(n, m); }
-void *__wrap_realloc(void *p, size_t n) { return injected() ? NULL : __real_realloc(p, n); }
-char *__wrap_strdup(const char *s) { return injected() ? NULL : __real_strdup(s); }
+/* __wrap_malloc - malloc that fails on cue */
+void *
+__wrap_malloc(size_t n)
+{
+    return injected() ? NULL : __real_malloc(n);
+}
+
+/* __wrap_calloc - calloc that fails on cue */
+void *
+__wrap_calloc(size_t n, size_t m)
+{
+    return injected() ? NULL : __real_calloc(n, m);
+}
+
+/* __wrap_realloc - realloc that fails on cue */
+void *
+__wrap_realloc(void *p, size_t n)
+{
+    return injected() ? NULL : __real_realloc(p, n);
+}
+
+/* __wrap_strdup - strdup that fails on cue */
+char *
+__wrap_strdup(const char *s)
+{
+    return injected() ? NULL : __real_strdup(s);
+}
 
 /* fh - a FleetHandshake event object (strings borrowed; apply copies) */
 static struct proto_obj

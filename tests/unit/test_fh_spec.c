@@ -78,6 +78,24 @@ test_parse_no_status_deleting(void **state)
 }
 
 static void
+test_parse_out_of_range_numbers(void **state)
+{
+    static const char json[] =
+        "{\"metadata\":{\"name\":\"a\",\"namespace\":\"b\",\"uid\":\"c\",\"generation\":1e300},"
+        "\"status\":{\"observedGeneration\":-1e300,\"conditions\":[{\"type\":\"Ready\","
+        "\"observedGeneration\":1e19}]}}";
+    struct fh_spec fh;
+
+    (void)state;
+    assert_int_equal(fh_spec_parse(json, &fh), 0);
+    assert_int_equal(fh.generation, 0);
+    assert_false(fh.cur.has_observed_generation);
+    assert_true(fh.cur.has_ready);
+    assert_false(fh.cur.has_ready_observed_generation);
+    fh_spec_clear(&fh);
+}
+
+static void
 test_parse_rejects(void **state)
 {
     static const char *const bad[] = {
@@ -201,6 +219,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_fields_and_status),
         cmocka_unit_test(test_parse_no_status_deleting),
+        cmocka_unit_test(test_parse_out_of_range_numbers),
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_validate_table),
         cmocka_unit_test(test_dns1123_table),

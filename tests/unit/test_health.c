@@ -352,7 +352,8 @@ static void
 test_request_in_pieces(void **state)
 {
     static const char *const pieces[] = {
-        "GE", "T /rea", "dyz HTTP/1.1\r", "\nHost: 127.0.0.1\r\n", "User-Agent: kube-probe\r\n", "\r",
+        "GE", "T /rea", "dyz HTTP/1.1\r", "\nHost: 127.0.0.1\r\n",
+        "User-Agent: kube-probe\r\n", "\r",
     };
     struct srv s;
     char resp[1024];

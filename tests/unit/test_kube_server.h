@@ -67,7 +67,7 @@ struct ts {
 };
 
 /* ts_write_all - send everything, ignoring a client that went away */
-static void
+static inline void
 ts_write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
@@ -83,7 +83,7 @@ ts_write_all(int fd, const char *p, size_t n)
 }
 
 /* ts_respond - write the response of one step */
-static void
+static inline void
 ts_respond(int fd, const struct ts_step *st)
 {
     char head[2048];
@@ -119,7 +119,7 @@ ts_respond(int fd, const struct ts_step *st)
 }
 
 /* ts_conn_close - free a connection slot */
-static void
+static inline void
 ts_conn_close(struct ts_conn *c)
 {
     if (c->fd >= 0)
@@ -130,7 +130,7 @@ ts_conn_close(struct ts_conn *c)
 }
 
 /* ts_handle - serve complete requests in c's buffer; false = close it */
-static bool
+static inline bool
 ts_handle(struct ts *s, struct ts_conn *c)
 {
     while (!c->held) {
@@ -185,7 +185,7 @@ ts_handle(struct ts *s, struct ts_conn *c)
 }
 
 /* ts_main - poll loop of the server thread */
-static void *
+static inline void *
 ts_main(void *arg)
 {
     struct ts *s = arg;
@@ -263,7 +263,7 @@ ts_main(void *arg)
 }
 
 /* ts_start - listen on 127.0.0.1:<ephemeral> and start the thread; 0 or -1 */
-static int
+static inline int
 ts_start(struct ts *s)
 {
     struct sockaddr_in a;
@@ -294,7 +294,7 @@ ts_start(struct ts *s)
 }
 
 /* ts_add - queue a step (also while the server runs) */
-static void
+static inline void
 ts_add(struct ts *s, struct ts_step st)
 {
     pthread_mutex_lock(&s->mu);
@@ -304,7 +304,7 @@ ts_add(struct ts *s, struct ts_step st)
 }
 
 /* ts_nreqs - requests recorded so far */
-static size_t
+static inline size_t
 ts_nreqs(struct ts *s)
 {
     size_t n;
@@ -316,7 +316,7 @@ ts_nreqs(struct ts *s)
 }
 
 /* ts_req - recorded request i (stable until ts_stop), NULL if none yet */
-static const char *
+static inline const char *
 ts_req(struct ts *s, size_t i)
 {
     const char *r = NULL;
@@ -329,7 +329,7 @@ ts_req(struct ts *s, size_t i)
 }
 
 /* ts_count - recorded requests containing needle */
-static size_t
+static inline size_t
 ts_count(struct ts *s, const char *needle)
 {
     size_t n = 0;
@@ -343,7 +343,7 @@ ts_count(struct ts *s, const char *needle)
 }
 
 /* ts_accepted - TCP connections accepted so far */
-static unsigned
+static inline unsigned
 ts_accepted(struct ts *s)
 {
     unsigned n;
@@ -355,7 +355,7 @@ ts_accepted(struct ts *s)
 }
 
 /* ts_stop - stop the thread, close everything, free the records */
-static void
+static inline void
 ts_stop(struct ts *s)
 {
     ssize_t w = write(s->wake[1], "x", 1);
@@ -375,7 +375,7 @@ ts_stop(struct ts *s)
 /* ts_kubeconfig - write a kubeconfig for http://127.0.0.1:<port> into a new
  * temp file (path into out, caller unlinks). user_yaml / cluster_extra are
  * extra indented lines for the user / cluster mappings (may be NULL). */
-static int
+static inline int
 ts_kubeconfig(const struct ts *s, char *out, size_t outlen, const char *cluster_extra,
               const char *user_yaml)
 {

@@ -9,8 +9,9 @@ For every Bundle (a background thread woken by store changes):
   clusterGroupSelector must all hold; doNotDeploy excludes; a target without
   criteria matches nothing);
 - decodes spec.resources (encoding "", base64, base64+gz); only names ending
-  .yaml/.yml/.json are manifests (as in Fleet); content must be JSON (one
-  object or a List), YAML marks the cluster ErrApplied;
+  .yaml/.yml/.json are manifests (as in Fleet); content is JSON or YAML
+  (yamlsub: block/flow YAML without anchors/tags, multi-document), one object
+  or a List per document; unparsable content marks the cluster ErrApplied;
 - materialises each manifest on each targeted cluster as a copy in this
   emulator, namespace "<cluster>--<downstream namespace>" (auto-created,
   labelled fleet-sim/cluster=<cluster>), labels
@@ -36,6 +37,7 @@ import traceback
 from .errors import ApiError
 from .selectors import label_selector_from_object
 from .util import deep_copy, now_rfc3339
+from .yamlsub import YAMLError, load_all
 
 GROUP = "fleet.cattle.io"
 BUNDLE_KEY = (GROUP, "bundles")
@@ -306,11 +308,22 @@ class FleetSim:
             if not text.strip():
                 continue
             try:
-                doc = json.loads(text)
+                docs = [json.loads(text)]
             except ValueError:
-                return [], ignored, "simulation supports JSON manifests only (resource %s)" % rname
-            items = doc.get("items") if isinstance(doc, dict) and (doc.get("kind") == "List" or (
-                str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list))) else [doc]
+                try:
+                    docs = load_all(text)
+                except YAMLError as e:
+                    return [], ignored, ("resource %s: simulation supports JSON and plain YAML manifests only: %s"
+                                         % (rname, e))
+            items = []
+            for doc in docs:
+                if doc is None:
+                    continue
+                if isinstance(doc, dict) and isinstance(doc.get("items"), list) and (
+                        doc.get("kind") == "List" or str(doc.get("kind", "")).endswith("List")):
+                    items.extend(doc["items"])
+                else:
+                    items.append(doc)
             for it in items or []:
                 if not isinstance(it, dict) or not it.get("kind") or not it.get("apiVersion"):
                     return [], ignored, "resource %s: manifest without apiVersion/kind" % rname

@@ -34,6 +34,8 @@ def main(argv=None):
     try:
         emu = Emulator(version_minor=args.version_minor, history=args.history, tokens={token: "admin"},
                        verbose=args.verbose)
+        if args.plain_http:
+            emu.anonymous_user = "admin"  # kubectl sends no token over http (see Emulator.anonymous_user)
         if args.fleet_sim:
             from .fleet_sim import FleetSim
             emu.fleet = FleetSim(emu.api)

@@ -109,9 +109,89 @@ def negotiate(accept_header):
 
 # ---------------------------------------------------------------- HTTP plumbing
 
+class Headers(dict):
+    """Request headers with case-insensitive get() (keys stored lower-case)."""
+
+    def get(self, name, default=None):
+        return dict.get(self, name.lower(), default)
+
+    def __getitem__(self, name):
+        return dict.__getitem__(self, name.lower())
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name.lower())
+
+
+_DATE_CACHE = [0, ""]
+
+
+def http_date():
+    now = int(time.time())
+    if _DATE_CACHE[0] != now:
+        _DATE_CACHE[0] = now
+        _DATE_CACHE[1] = formatdate(now, usegmt=True)
+    return _DATE_CACHE[1]
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kube-emulator"
+
+    def handle_one_request(self):
+        """A lean HTTP/1.1 request parser (the stdlib one goes through the email
+        package, which dominated the per-request cost)."""
+        try:
+            line = self.rfile.readline(65537)
+            if not line:
+                self.close_connection = True
+                return
+            if len(line) > 65536:
+                self.close_connection = True
+                return
+            self.raw_requestline = line
+            parts = line.decode("latin-1").rstrip("\r\n").split()
+            if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+                if not parts:
+                    return  # tolerate a stray CRLF between requests
+                self.close_connection = True
+                self.requestline = line.decode("latin-1").rstrip("\r\n")
+                self.request_version = "HTTP/1.1"
+                self.send_body(400, errors.bad_request("malformed request line").status())
+                return
+            self.command, self.path, self.request_version = parts
+            self.requestline = " ".join(parts)
+            headers = Headers()
+            n = 0
+            while True:
+                h = self.rfile.readline(65537)
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                n += 1
+                if n > 200:
+                    self.close_connection = True
+                    return
+                k, _, v = h.decode("latin-1").partition(":")
+                k = k.strip().lower()
+                v = v.strip()
+                if k in headers:
+                    headers[k] = headers[k] + ", " + v
+                else:
+                    headers[k] = v
+            self.headers = headers
+            conn = headers.get("connection", "").lower()
+            if self.request_version == "HTTP/1.0":
+                self.close_connection = "keep-alive" not in conn
+            else:
+                self.close_connection = "close" in conn
+            if headers.get("expect", "").lower() == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self._serve()
+            try:
+                self.wfile.flush()
+            except (OSError, ValueError):
+                self.close_connection = True
+        except TimeoutError:
+            self.close_connection = True
 
     def log_message(self, fmt, *args):
         if self.server.emulator.verbose:
@@ -119,7 +199,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_raw_headers(self, code, headers):
         lines = ["HTTP/1.1 %d %s" % (code, REASONS.get(code, "Unknown")),
-                 "Date: " + formatdate(usegmt=True)]
+                 "Date: " + http_date()]
         lines += ["%s: %s" % kv for kv in headers]
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
@@ -131,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
         h = ["HTTP/1.1 %d %s" % (code, REASONS.get(code, "Unknown")),
              "Cache-Control: no-cache, private",
              "Content-Type: " + ctype,
-             "Date: " + formatdate(usegmt=True),
+             "Date: " + http_date(),
              "Content-Length: %d" % len(body)]
         if headers:
             h += ["%s: %s" % kv for kv in headers.items()]
@@ -230,6 +310,10 @@ class Emulator:
         self.admin = Admin()
         self.controllers = Controllers(self.api)
         self.fleet = None
+        # User for requests without an Authorization header (None = 401). main.py sets "admin" for
+        # --plain-http: client-go/kubectl never send bearer tokens over plain HTTP (kubernetes/kubectl#744),
+        # so that mode behaves like the old apiserver insecure port. A wrong token is still 401.
+        self.anonymous_user = None
         self.server_address = "127.0.0.1:0"
         self._watch_lock = threading.Lock()
         self._open_watches = {}  # Watcher -> resource label
@@ -299,6 +383,8 @@ class Emulator:
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/")
         user = self._auth(req)
+        if user is None:
+            user = self.anonymous_user
         if user is False or (user is None and not path.startswith(PUBLIC_PATHS)):
             return status_response(errors.unauthorized())
         if path.startswith("/emulator/"):

@@ -19,6 +19,7 @@ from .util import dumpb, parse_bool
 BOOKMARK_INTERVAL = 2.0     # seconds of idleness before a BOOKMARK (when allowed)
 LIVENESS_INTERVAL = 5.0     # how often an idle watch checks that its client is still there
 MAX_BATCH = 512             # events written per chunk at most
+COALESCE = 0.002            # seconds a busy watch waits for more events before writing
 
 
 class WatchFormat:
@@ -160,6 +161,8 @@ def serve(handler, store, rt, ns, match, fmt, params, on_start=None):
         last_check = time.monotonic()
         sock = handler.connection
         q = w.q
+        busy = False
+        last_write = 0.0
         while True:
             now = time.monotonic()
             remaining = deadline - now
@@ -175,6 +178,8 @@ def serve(handler, store, rt, ns, match, fmt, params, on_start=None):
                     ok = False
                     break
                 continue
+            if busy and q.empty():
+                time.sleep(COALESCE)  # under load: let a few more events queue up per write
             out = []
             stop = False
             while True:
@@ -200,6 +205,9 @@ def serve(handler, store, rt, ns, match, fmt, params, on_start=None):
                     break
             if out:
                 wfile.write(_chunk(b"".join(out)))
+            t_now = time.monotonic()
+            busy = t_now - last_write < 0.005
+            last_write = t_now
             if stop:
                 break
             if time.monotonic() - last_check > LIVENESS_INTERVAL:

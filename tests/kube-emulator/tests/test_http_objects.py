@@ -608,3 +608,98 @@ def test_namespace_deletion_removes_contents(emu):
     wait_for(lambda: emu.api("GET", "/api/v1/namespaces/gone-ns").status == 404, 10, "namespace gone")
     assert emu.api("GET", core("gone-ns", "configmaps", "c")).status == 404
     assert emu.api("GET", W("w", ns="gone-ns")).status == 404
+
+
+# --------------------------------------------------------------------------------------------
+# Other built-in kinds, dryRun, deletecollection
+
+
+def test_builtin_kinds_roundtrip(emu):
+    rbac = "/apis/rbac.authorization.k8s.io/v1"
+    objs = [
+        (core("default", "serviceaccounts"), {"apiVersion": "v1", "kind": "ServiceAccount",
+                                              "metadata": {"name": "op"}}),
+        (core("default", "events"), {"apiVersion": "v1", "kind": "Event",
+                                     "metadata": {"name": "ev1"}, "reason": "Synced", "message": "ok",
+                                     "type": "Normal",
+                                     "involvedObject": {"kind": "Widget", "name": "w1", "namespace": "default"}}),
+        (f"{rbac}/namespaces/default/roles", {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                                              "metadata": {"name": "r"},
+                                              "rules": [{"apiGroups": [""], "resources": ["secrets"],
+                                                         "verbs": ["get", "list", "watch"]}]}),
+        (f"{rbac}/namespaces/default/rolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "rb"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+            "subjects": [{"kind": "ServiceAccount", "name": "op", "namespace": "default"}]}),
+        (f"{rbac}/clusterroles", {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                  "metadata": {"name": "cr"}, "rules": []}),
+        (f"{rbac}/clusterrolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "crb"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cr"},
+            "subjects": [{"kind": "ServiceAccount", "name": "op", "namespace": "default"}]}),
+        ("/apis/coordination.k8s.io/v1/namespaces/default/leases", {
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "l"},
+            "spec": {"holderIdentity": "me", "leaseDurationSeconds": 15,
+                     "renewTime": "2025-06-01T12:00:00.123456Z", "leaseTransitions": 0}}),
+    ]
+    for path, body in objs:
+        created = post(emu, path, body)
+        assert created["kind"] == body["kind"] and created["metadata"]["uid"]
+        got = ok(emu.api("GET", path + "/" + body["metadata"]["name"]))
+        assert got == created
+        lst = ok(emu.api("GET", path))
+        assert lst["kind"] == body["kind"] + "List"
+        assert body["metadata"]["name"] in [i["metadata"]["name"] for i in lst["items"]]
+    lease = ok(emu.api("GET", "/apis/coordination.k8s.io/v1/namespaces/default/leases/l"))
+    assert lease["spec"]["renewTime"] == "2025-06-01T12:00:00.123456Z"  # MicroTime passthrough
+    # Leases forbid unconditional update (leader election relies on it)
+    del lease["metadata"]["resourceVersion"]
+    st = assert_status(emu.api("PUT", "/apis/coordination.k8s.io/v1/namespaces/default/leases/l", lease),
+                       422, "Invalid")
+    assert "must be specified for an update" in st["message"]
+    # cluster-scoped kinds reject a namespaced path
+    r = emu.api("POST", f"{rbac}/namespaces/default/clusterroles", {"metadata": {"name": "x"}, "rules": []})
+    assert r.status == 404
+
+
+def test_dry_run_does_not_persist(emu):
+    before = ok(emu.api("GET", core("default", "configmaps")))["metadata"]["resourceVersion"]
+    r = emu.api("POST", q(core("default", "configmaps"), dryRun="All"), cm("dry"))
+    assert r.status == 201 and r.json["metadata"]["name"] == "dry"
+    assert emu.api("GET", core("default", "configmaps", "dry")).status == 404
+    post(emu, core("default", "configmaps"), cm("dry2"))
+    r = emu.api("DELETE", q(core("default", "configmaps", "dry2"), dryRun="All"))
+    assert r.status == 200
+    assert emu.api("GET", core("default", "configmaps", "dry2")).status == 200
+    r = emu.api("POST", q(core("default", "configmaps"), dryRun="Some"), cm("dry3"))
+    assert_status(r, 400, "BadRequest")
+    assert int(before) < rv(ok(emu.api("GET", core("default", "configmaps", "dry2"))))
+
+
+def test_delete_collection_with_label_selector(emu):
+    create_ns(emu, "coll")
+    for i in range(4):
+        post(emu, core("coll", "configmaps"), cm(f"c{i}", labels={"batch": "x" if i < 3 else "y"}))
+    r = emu.api("DELETE", q(core("coll", "configmaps"), labelSelector="batch=x"))
+    assert r.status == 200
+    left = ok(emu.api("GET", core("coll", "configmaps")))["items"]
+    assert [i["metadata"]["name"] for i in left] == ["c3"]
+
+
+def test_kind_and_api_version_defaults(emu):
+    # A body without apiVersion/kind is typed by the URL; the reply carries them.
+    o = post(emu, core("default", "configmaps"), {"metadata": {"name": "nokind"}, "data": {"a": "b"}})
+    assert o["kind"] == "ConfigMap" and o["apiVersion"] == "v1"
+    # Items of built-in lists carry no apiVersion/kind (like the apiserver); CR list items do.
+    item = next(i for i in ok(emu.api("GET", core("default", "configmaps")))["items"]
+                if i["metadata"]["name"] == "nokind")
+    assert "kind" not in item and "apiVersion" not in item
+    post(emu, W(), widget("kinded"))
+    item = next(i for i in ok(emu.api("GET", W()))["items"] if i["metadata"]["name"] == "kinded")
+    assert item["kind"] == "Widget" and item["apiVersion"] == "example.com/v1"
+    # A body whose kind contradicts the URL is a 400.
+    st = assert_status(emu.api("POST", core("default", "configmaps"), {"kind": "Secret", "metadata": {"name": "x"}}),
+                       400, "BadRequest")
+    assert "does not match the expected kind" in st["message"]
+    r = emu.api("POST", core("default", "configmaps"), b"{this is not json")
+    assert_status(r, 400, "BadRequest")

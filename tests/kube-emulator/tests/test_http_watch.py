@@ -1,6 +1,7 @@
 """Raw HTTP: watch streams (framing, resume, 410, bookmarks, selectors, timeouts)."""
 
 import json
+import re
 
 import pytest
 
@@ -376,5 +377,58 @@ def test_watch_events_for_cr_and_bookmark_kind(emu):
         ev = s.next_event()
         assert ev["type"] == "ADDED"
         assert ev["object"]["kind"] == "Widget" and ev["object"]["apiVersion"] == "example.com/v1"
+    finally:
+        s.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Request transport details libcurl relies on
+
+
+def _read_response_head(sock, deadline_s=10):
+    sock.settimeout(deadline_s)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(65536)
+        assert data, f"connection closed: {buf!r}"
+        buf += data
+    return buf
+
+
+def test_expect_100_continue(emu):
+    body = json.dumps({"metadata": {"name": "expect-100"}, "data": {"a": "x" * 4000}}).encode()
+    s = emu.raw_socket()
+    try:
+        s.sendall((f"POST {core('default', 'configmaps')} HTTP/1.1\r\nHost: {emu.host}\r\n"
+                   f"Authorization: Bearer {emu.token}\r\nContent-Type: application/json\r\n"
+                   f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n").encode())
+        # libcurl waits for the interim response before sending the body
+        interim = _read_response_head(s)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim
+        s.sendall(body)
+        final = _read_response_head(s)
+        assert final.startswith(b"HTTP/1.1 201 "), final
+    finally:
+        s.close()
+    assert ok(emu.api("GET", core("default", "configmaps", "expect-100")))["data"]["a"] == "x" * 4000
+
+
+def test_chunked_request_body_and_keep_alive(emu):
+    s = emu.raw_socket()
+    try:
+        for name in ("chunked-1", "chunked-2"):  # two requests on one connection
+            body = json.dumps({"metadata": {"name": name}, "data": {"a": "b"}}).encode()
+            req = (f"POST {core('default', 'configmaps')} HTTP/1.1\r\nHost: {emu.host}\r\n"
+                   f"Authorization: Bearer {emu.token}\r\nContent-Type: application/json\r\n"
+                   f"Transfer-Encoding: chunked\r\n\r\n").encode()
+            req += b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (7, body[:7], len(body) - 7, body[7:])
+            s.sendall(req)
+            head = _read_response_head(s)
+            assert head.startswith(b"HTTP/1.1 201 "), head
+            hdr, _, rest = head.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: (\d+)", hdr).group(1))
+            while len(rest) < length:
+                rest += s.recv(65536)
+            assert json.loads(rest[:length])["metadata"]["name"] == name
     finally:
         s.close()

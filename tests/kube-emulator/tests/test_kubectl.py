@@ -305,3 +305,58 @@ def test_events_for_describe_are_served(crd):
     r = crd.api("GET", core("default", "events") + "?fieldSelector=involvedObject.name%3Dw1")
     body = ok(r, 200)
     assert body["kind"] == "EventList" and isinstance(body["items"], list)
+
+
+def test_get_watch_prints_table_rows_for_new_objects(crd):
+    import os
+    import selectors
+    import time
+    before = watch_count(crd, "widgets.example.com")
+    proc = subprocess.Popen(
+        ["/usr/bin/kubectl", "--kubeconfig", crd.kubeconfig, "get", "widgets", "-l", "watch=me", "-w"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={"HOME": crd.home, "KUBECACHEDIR": crd.cachedir, "PATH": "/usr/bin:/bin"})
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf = b""
+    try:
+        wait_for(lambda: proc.poll() is not None or watch_count(crd, "widgets.example.com") > before,
+                 30, "kubectl get -w to open its watch")
+        assert proc.poll() is None, proc.communicate()
+        crd.kubectl("apply", "-f", "-", input=manifest("w-watched", 9, labels={"watch": "me"}))
+        crd.kubectl("patch", "widget", "w-watched", "--subresource=status", "--type=merge",
+                    "-p", '{"status":{"phase":"Watching"}}')
+        deadline = time.monotonic() + 30
+        while b"Watching" not in buf:
+            left = deadline - time.monotonic()
+            assert left > 0, f"kubectl get -w printed only {buf!r}"
+            if sel.select(left):
+                data = os.read(proc.stdout.fileno(), 65536)
+                assert data, f"kubectl get -w exited: {buf!r} {proc.stderr.read()!r}"
+                buf += data
+    finally:
+        sel.close()
+        proc.kill()
+        proc.wait()
+    lines = [ln.split() for ln in buf.decode().splitlines() if ln.strip()]
+    # one header (column definitions only in the first Table event), then one row per event
+    assert lines[0] == ["NAME", "SIZE", "PHASE", "AGE"], lines
+    assert sum(1 for ln in lines if ln[0] == "NAME") == 1, lines
+    assert lines[1][:2] == ["w-watched", "9"], lines
+    assert lines[-1][:3] == ["w-watched", "9", "Watching"], lines
+
+
+def test_server_side_apply_reports_unsupported(crd):
+    p = crd.kubectl("apply", "--server-side", "-f", "-", input=manifest("w-ssa", 1), check=False)
+    assert p.returncode != 0
+    assert "Server-side apply not available on the server" in p.stderr, p.stderr
+    assert crd.api("GET", ns_path("default", "widgets", "w-ssa")).status == 404
+
+
+def test_get_all_category_and_delete_by_file(crd):
+    crd.kubectl("apply", "-f", "-", input=manifest("w-cat", 1))
+    out = crd.kubectl("get", "all", "-o", "name").stdout.split()
+    assert "widget.example.com/w-cat" in out
+    p = crd.kubectl("delete", "-f", "-", input=manifest("w-cat", 1))
+    assert 'widget.example.com "w-cat" deleted' in p.stdout
+    assert_status(crd.api("GET", ns_path("default", "widgets", "w-cat")), 404, "NotFound")
