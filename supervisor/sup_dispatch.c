@@ -81,7 +81,7 @@ send_task(struct supervisor *s, struct child *w, const char *key, uint32_t attem
         fh = k->tombstone;
     if (fh && fh->secret_name && fh_index_secret_key(fh, sk, sizeof(sk)) == 0)
         secret = fh_index_get_secret(s->ix, sk);
-    bundle = fh_index_bundle_for_fh(s->ix, key);
+    bundle = fh_index_get_bundle(s->ix, key);     /* the Bundle we write has the FH's name */
     m.u.task.ns = strdup(ns);
     m.u.task.name = strdup(name);
     m.u.task.attempt = attempts;

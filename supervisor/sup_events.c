@@ -258,10 +258,19 @@ sup_handle_event(struct supervisor *s, const struct proto_event *ev, uint64_t no
         for (size_t i = 0; i < naffected && rc == 0; i++)
             rc = enqueue(s, affected[i], now_ms);
         break;
-    case PROTO_RES_BUNDLE:
-        for (size_t i = 0; i < naffected && rc == 0; i++)
+    case PROTO_RES_BUNDLE: {
+        bool own_name_seen = false;
+
+        for (size_t i = 0; i < naffected && rc == 0; i++) {
+            own_name_seen |= strcmp(affected[i], key) == 0;
             rc = bundle_event(s, ev, affected[i], have_prev ? &prev : NULL, now_ms);
+        }
+        /* A Bundle nobody owns (e.g. a GitRepo's) under a FleetHandshake's
+         * name blocks it (BundleConflict); its changes concern that key too. */
+        if (rc == 0 && !own_name_seen && fh_index_get_fh(s->ix, key))
+            rc = bundle_event(s, ev, key, have_prev ? &prev : NULL, now_ms);
         break;
+    }
     default:
         rc = -FH_EPROTO;
     }
