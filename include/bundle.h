@@ -133,8 +133,8 @@ int bundle_ownership(const struct cJSON *live_or_meta, const char *fh_uid,
 /*
  * bundle_describe_owner - a short, Secret-free description of who controls
  * live_or_meta, for the BundleConflict message: `controlled by GitRepo "app"`,
- * `not created by fleet-handshake (no controller reference, no
- * fleet-handshake labels)`, ... Writes into buf (always NUL-terminated).
+ * `created by GitRepo "app"` (label only), `created by HelmOp "h"`, or `not
+ * created by fleet-handshake: ...`. Writes into buf (always NUL-terminated).
  */
 void bundle_describe_owner(const struct cJSON *live_or_meta, char *buf, size_t len);
 

@@ -76,7 +76,7 @@ struct fh_status_input {
     /*
      * detail, per reason (never Secret data; the caller sanitises apiserver text):
      *   PENDING            what we wait for (NULL: "waiting for the first sync")
-     *   BUNDLE_CONFLICT    who owns the Bundle, e.g. "controlled by GitRepo/app"
+     *   BUNDLE_CONFLICT    who owns the Bundle, e.g. `controlled by GitRepo "app"`
      *   INVALID_SPEC       the validation or apiserver message
      *   FORBIDDEN          "<verb> <resource> in namespace <ns>: <apiserver text>"
      *   APPLY_FAILED,

@@ -83,7 +83,10 @@ kube_client_new(const struct kube_config *cfg, const struct kube_client_opts *op
     kube_client_opts_fill(&c->opts, opts);
     c->user_agent = strdup(c->opts.user_agent);
     c->opts.user_agent = c->user_agent;
-    kube_backoff_init(&c->backoff, RETRY_INITIAL_MS, c->opts.max_retry_wait_ms);
+    kube_backoff_init(&c->backoff,
+                      c->opts.max_retry_wait_ms < RETRY_INITIAL_MS ? c->opts.max_retry_wait_ms :
+                                                                     RETRY_INITIAL_MS,
+                      c->opts.max_retry_wait_ms);
     if (!c->user_agent) {
         rc = -FH_ENOMEM;
         goto fail;
@@ -282,7 +285,7 @@ kube_request(struct kube_client *c, const char *method, const char *path,
             rc = buf.err ? buf.err : kube_curl_err(crc);
             if (!buf.err && transport_retryable(crc, method) && retries < c->opts.max_retries) {
                 retries++;
-                wait = kube_backoff_next(&c->backoff);
+                wait = kube_backoff_next(&c->backoff);  /* bounded by max_retry_wait_ms */
                 log_debug(c->log, path, "%s attempt %u: %s; retrying in %ld ms", method,
                           attempts, c->errbuf[0] ? c->errbuf : curl_easy_strerror(crc), wait);
                 sleep_ms(wait);

@@ -35,6 +35,7 @@
 #define WATCH_MIN_TIMEOUT_S 300     /* client-go: random in [5 min, 10 min) */
 #define WATCH_SHORT_MS      1000    /* shorter, event-less watches are errors */
 #define LOW_SPEED_TIME_S    90L     /* no byte for this long: dead connection */
+#define WATCH_GRACE_S       60L     /* past timeoutSeconds before we give up */
 #define ERROR_BODY_MAX      (1u * 1024u * 1024u)
 
 #define ACCEPT_META_LIST  "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -83,6 +84,7 @@ struct kube_reflector {
     struct kube_lines *lines;
     long status_seen;           /* HTTP status, read at the first body byte */
     long started_ms;
+    long timeout_s;             /* timeoutSeconds asked of the server */
     unsigned long events;       /* events of this watch, bookmarks included */
     enum watch_outcome wo;
     int wo_err;
@@ -93,11 +95,7 @@ struct kube_reflector {
 };
 
 /* report - one recoverable problem: callback (or a warning if none) */
-static void
-report(struct kube_reflector *r, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+static void __attribute__((format(printf, 3, 4)))
 report(struct kube_reflector *r, int err, const char *fmt, ...)
 {
     char what[512];
@@ -283,6 +281,7 @@ build_url(struct kube_reflector *r)
         long t = r->watch_timeout_s > 0 ? r->watch_timeout_s :
                  WATCH_MIN_TIMEOUT_S + (long)(kube_rng_next(&r->rng) % WATCH_MIN_TIMEOUT_S);
 
+        r->timeout_s = t;
         snprintf(num, sizeof(num), "%ld", t);
         rc = append_param(&r->url, "watch", "1", false);
         if (rc == 0)
@@ -377,7 +376,7 @@ kube_reflector_start(struct kube_reflector *r, long now)
         goto fail;
     /* a watch ends server-side after timeoutSeconds; the client-side limit
      * only catches a server that forgets to */
-    timeout_ms = r->watching ? 0 : r->env.request_timeout_ms;
+    timeout_ms = r->watching ? (r->timeout_s + WATCH_GRACE_S) * 1000L : r->env.request_timeout_ms;
 #define SET(opt, val) do { if (crc == CURLE_OK) crc = curl_easy_setopt(r->h, opt, val); } while (0)
     SET(CURLOPT_URL, r->url);
     SET(CURLOPT_HTTPHEADER, r->hdrs);

@@ -17,6 +17,21 @@
 #include "kube_client.h"
 #include "secret_mem.h"
 
+/* result_name - for the debug log */
+static const char *
+result_name(enum bsync_result r)
+{
+    switch (r) {
+    case BSYNC_WRITTEN:         return "written";
+    case BSYNC_UNCHANGED:       return "unchanged";
+    case BSYNC_FOREIGN:         return "foreign";
+    case BSYNC_PREVIOUS_OWNER:  return "previous owner";
+    case BSYNC_CONFLICT:        return "conflict";
+    case BSYNC_FAILED:          return "failed";
+    }
+    return "?";
+}
+
 /* bundle_sync_get - read the live Bundle */
 int
 bundle_sync_get(struct wreq *w, const char *ns, const char *name, cJSON **live,
@@ -155,7 +170,7 @@ bundle_sync_write(struct wreq *w, const struct bsync_in *in, struct bsync_out *o
         kube_response_clear(&resp);
     }
     rc = 0;
-    log_debug(w->log, w->key, "bundle write: %d write(s), result %d", sent, (int)out->result);
+    log_debug(w->log, w->key, "bundle write: %d write(s), %s", sent, result_name(out->result));
 out:
     kube_response_clear(&resp);
     free(rv);

@@ -238,7 +238,7 @@ def main():
         rows.append((f"writes, {args.threads} threads/connections", f"{done} POST", dt, done / dt,
                      "" if done == args.n else "time cap hit", err))
         w = phase_watch(emu, args.n, args.watchers, args.max_seconds)
-        rows.append((f"writes during watch fan-out", f"{w['written']} POST", w["write_dt"],
+        rows.append(("writes during watch fan-out", f"{w['written']} POST", w["write_dt"],
                      w["written"] / w["write_dt"], "", w["write_errors"]))
         note = "all watchers complete" if w["complete"] else "INCOMPLETE"
         if w["errors"]:

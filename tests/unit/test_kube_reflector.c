@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -431,6 +433,87 @@ test_watch_http_errors_back_off_and_rewatch(void **state)
 }
 
 static bool
+relisted_at_rv(struct fixture *f)
+{
+    return f->rec.synced >= 2 && ts_count(&f->srv, "&resourceVersion=9&") > 0;
+}
+
+static void
+test_watch_http_410_relists_at_last_rv(void **state)
+{
+    struct fixture *f = *state;
+
+    ts_add(&f->srv, (struct ts_step){ .match = "?limit=500 ", .status = 200,
+        .body = LIST("6", "", ITEM("ns", "a", "ua", "6")) });
+    ts_add(&f->srv, (struct ts_step){ .match = "&resourceVersion=6&", .status = 200,
+        .chunks = { EVENT("MODIFIED", ITEM("ns", "a", "ua", "7")) } });
+    ts_add(&f->srv, (struct ts_step){ .match = "&resourceVersion=7&", .status = 410,
+        .body = GONE_STATUS });
+    ts_add(&f->srv, (struct ts_step){ .match = "GET /api/v1/secrets?resourceVersion=7 ",
+        .status = 200, .body = LIST("9", "", ITEM("ns", "a", "ua", "8")) });
+    add(f, "/api/v1/secrets", NULL, false, 0, &f->rec);
+    run_until(f, relisted_at_rv, "relist at 7 and watch at 9");
+
+    assert_int_equal(f->rec.nev, 3);
+    expect_ev(&f->rec, 0, KUBE_EVENT_ADDED, "ns/a", "6");
+    expect_ev(&f->rec, 1, KUBE_EVENT_MODIFIED, "ns/a", "7");
+    expect_ev(&f->rec, 2, KUBE_EVENT_MODIFIED, "ns/a", "8");
+    assert_int_equal(f->rec.errors, 1);
+    assert_int_equal(ts_count(&f->srv, "?limit=500 "), 1);
+}
+
+static bool
+synced_once(struct fixture *f)
+{
+    return f->rec.synced >= 1;
+}
+
+static void
+test_401_rereads_shared_token_file(void **state)
+{
+    struct fixture *f = *state;
+    char tok[] = "/tmp/fh-rtoken-XXXXXX", yaml[96], err[512];
+    struct timespec times[2];
+    struct stat st;
+    FILE *fp;
+    int fd = mkstemp(tok);
+
+    /* rebuild the loop on a kubeconfig with tokenFile */
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "tokenA", 6), 6);
+    close(fd);
+    kube_loop_free(&f->loop);
+    kube_config_free(&f->cfg);
+    unlink(f->kubeconfig);
+    snprintf(yaml, sizeof(yaml), "    tokenFile: %s\n", tok);
+    assert_int_equal(ts_kubeconfig(&f->srv, f->kubeconfig, sizeof(f->kubeconfig), NULL, yaml), 0);
+    assert_int_equal(kube_config_load_file(f->kubeconfig, NULL, &f->cfg, err, sizeof(err)), 0);
+    f->loop = kube_loop_new(f->cfg, NULL, &f->log);
+    assert_non_null(f->loop);
+
+    /* rotate without changing size or mtime: only the 401 reveals it */
+    assert_int_equal(stat(tok, &st), 0);
+    fp = fopen(tok, "w");
+    assert_non_null(fp);
+    fputs("tokenB", fp);
+    fclose(fp);
+    times[0] = st.st_atim;
+    times[1] = st.st_mtim;
+    assert_int_equal(utimensat(AT_FDCWD, tok, times, 0), 0);
+
+    ts_add(&f->srv, (struct ts_step){ .match = "Bearer tokenA", .status = 401,
+        .body = "{\"kind\":\"Status\",\"reason\":\"Unauthorized\",\"code\":401}" });
+    ts_add(&f->srv, (struct ts_step){ .match = "Bearer tokenB", .status = 200,
+        .body = LIST("1", "", ITEM("ns", "a", "ua", "1")) });
+    add(f, "/api/v1/secrets", NULL, false, 0, &f->rec);
+    run_until(f, synced_once, "list with the new token");
+    assert_int_equal(f->rec.nev, 1);
+    assert_int_equal(f->rec.errors, 1);
+    assert_non_null(strstr(f->rec.last_error, "token file changed"));
+    unlink(tok);
+}
+
+static bool
 both_synced_and_zmq_seen(struct fixture *f)
 {
     return kube_loop_synced(f->loop) && f->rec2.errors == 1 /* used as "zmq seen" */ &&
@@ -521,6 +604,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_garbage_lines_relist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_410_on_continue_restarts_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_http_errors_back_off_and_rewatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_http_410_relists_at_last_rv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_401_rereads_shared_token_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_reflectors_beside_a_zmq_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_spec_and_small_pollset, setup, teardown),
     };

@@ -139,6 +139,23 @@ def test_fault_fraction_zero_and_group_filter(emu):
     assert all(emu.api("GET", core("default", "configmaps")).status == 200 for _ in range(20))
 
 
+def test_fault_delete_by_id_and_subresource_filter(emu):
+    a = ok(emu.admin("POST", "/emulator/v1/faults", {"verb": "get", "resource": "configmaps", "code": 500}), 201)
+    b = ok(emu.admin("POST", "/emulator/v1/faults", {"verb": "get", "resource": "secrets", "code": 503}), 201)
+    assert a["id"] != b["id"]
+    ok(emu.admin("DELETE", f"/emulator/v1/faults/{a['id']}"), 200)
+    rules = ok(emu.admin("GET", "/emulator/v1/faults"))["faults"]
+    assert [r["id"] for r in rules] == [b["id"]]
+    assert emu.api("GET", core("default", "configmaps", "x")).status == 404  # rule a gone
+    assert emu.api("GET", core("default", "secrets", "x")).status == 503  # rule b still active
+    ok(emu.admin("DELETE", "/emulator/v1/faults"), 200)
+    # a rule limited to a subresource does not hit the main resource
+    ok(emu.admin("POST", "/emulator/v1/faults", {"resource": "namespaces", "subresource": "status",
+                                                   "code": 500}), 201)
+    ok(emu.api("GET", "/api/v1/namespaces/default"), 200)
+    assert_status(emu.api("GET", "/api/v1/namespaces/default/status"), 500, "InternalError")
+
+
 def test_fault_rejects_bad_rule(emu):
     r = emu.admin("POST", "/emulator/v1/faults", {"verb": "get", "resource": "secrets", "code": 418})
     assert r.status == 400, r

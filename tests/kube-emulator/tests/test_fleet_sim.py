@@ -339,3 +339,51 @@ def test_unhealthy_cluster_recovers(fleet):
     wait_summary(fleet, "b-heal", 1, 0)
 
 
+
+
+def test_fleet_debug_endpoints(fleet):
+    ok(fleet.api("POST", fpath("bundles"), bundle(
+        "b-debug", [{"clusterName": "staging-1"}], [cm_manifest("dbg", {"d": "1"})], defaultNamespace="dbg")), 201)
+    wait_summary(fleet, "b-debug", 1, 1)
+    allb = ok(fleet.admin("GET", "/emulator/v1/fleet/bundles"))
+    names = {b["bundle"] for b in allb["bundles"]}
+    assert f"{WS}/b-debug" in names
+    one = bundle_state(fleet, "b-debug")
+    assert list(one["clusters"]) == ["staging-1"]
+    assert one["clusters"]["staging-1"]["state"] == "Ready"
+    assert one["clusters"]["staging-1"]["namespaces"] == ["staging-1--dbg"]
+    r = fleet.admin("GET", f"/emulator/v1/fleet/bundles/{WS}/no-such-bundle")
+    assert r.status == 404
+    # the bundle carries Fleet's finalizer while it exists
+    assert "fleet.cattle.io/bundle-finalizer" in get_bundle(fleet, "b-debug")["metadata"]["finalizers"]
+
+
+def test_yaml_multi_document_and_namespace_manifest(fleet):
+    import yaml
+    docs = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "made-by-bundle"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "yaml-cm", "namespace": "made-by-bundle"},
+         "data": {"multi": "line one\nline two\n", "quoted": "yes", "num": "8080"}},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "yaml-secret", "namespace": "made-by-bundle"},
+         "stringData": {"password": "p@ss: word"}},
+    ]
+    b = bundle("b-yaml", [{"clusterName": "prod-2"}], [])
+    b["spec"]["resources"] = [{"name": "all.yaml", "content": yaml.safe_dump_all(docs, default_style=None)}]
+    ok(fleet.api("POST", fpath("bundles"), b), 201)
+    st = wait_summary(fleet, "b-yaml", 1, 1)
+    assert ready_condition(st)["status"] == "True", st
+    # prod-2 has no fleet-sim/namespaces annotation: the Namespace manifest of the bundle creates it
+    c = wait_for(lambda: copy_of(fleet, "prod-2", "made-by-bundle", "yaml-cm"), 10, "yaml configmap copy")
+    assert c["data"] == {"multi": "line one\nline two\n", "quoted": "yes", "num": "8080"}
+    s = copy_of(fleet, "prod-2", "made-by-bundle", "yaml-secret", "secrets")
+    assert unb64(s["data"]["password"]) == "p@ss: word" and "stringData" not in s
+    ok(fleet.api("GET", "/api/v1/namespaces/prod-2--made-by-bundle"))
+
+
+def test_unparsable_resource_is_err_applied(fleet):
+    b = bundle("b-broken", [{"clusterName": "staging-1"}], [])
+    b["spec"]["resources"] = [{"name": "bad.json", "content": "{\"apiVersion\": \"v1\", \"kind\": "}]
+    ok(fleet.api("POST", fpath("bundles"), b), 201)
+    st = wait_summary(fleet, "b-broken", 1, 0)
+    assert st["summary"]["errApplied"] == 1
+    assert bundle_state(fleet, "b-broken")["clusters"]["staging-1"]["state"] == "ErrApplied"
