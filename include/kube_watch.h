@@ -24,18 +24,25 @@
  *         ... handle items[0] ...
  *     }
  *
- * Reflector behaviour: LIST (paged with limit/continue; a 410 on a continue
- * page restarts the list from scratch) -> on_event per delta -> on_synced ->
- * WATCH from the list's resourceVersion with allowWatchBookmarks. Events
+ * Reflector behaviour: LIST without resourceVersion (a consistent read),
+ * paged with limit/continue; a 410 on a continue page restarts the list
+ * from scratch -> on_event per delta -> on_synced -> WATCH from the list's
+ * resourceVersion with allowWatchBookmarks=true&timeoutSeconds=N. Events
  * update the store and are passed on; BOOKMARK only advances the
- * resourceVersion; a clean end of the watch re-watches from the last one;
- * an ERROR event with code 410 relists at the last resourceVersion (and
- * from scratch if that list is 410 too). Transport errors, 429, 5xx, other
- * ERROR events, watches that end within 1 s without any event and
- * unparsable lines (the latter followed by a relist) back off exponentially
- * with jitter, 800 ms -> 30 s by default, reset after a healthy watch.
+ * resourceVersion; a clean end of the watch re-watches from the last one.
+ * An ERROR event with code 410 (or an HTTP 410 answer to the watch) relists
+ * unpaged at the last resourceVersion, and from scratch if that list is 410
+ * too. Transport errors, 429 (Retry-After honoured), 5xx, other ERROR
+ * events, watches that end within 1 s without any event and unparsable
+ * lines (the latter followed by a fresh relist) back off exponentially with
+ * jitter, 800 ms -> 30 s by default, reset after a healthy watch. A 401
+ * re-reads a token file and retries at once if the token changed. A watch
+ * that receives no byte for 90 s is reconnected (CURLOPT_LOW_SPEED_*).
  * A reflector never gives up. When a relist finds an object whose uid
  * changed under the same name, it reports DELETED (old) then ADDED (new).
+ * metadata_only asks for PartialObjectMetadata without a fallback media
+ * type, so a server that cannot serve it fails (406) instead of sending
+ * whole objects (e.g. Secret data).
  *
  * Ownership: the loop borrows cfg and log (they must outlive it) and copies
  * opts and every spec string. Objects passed to callbacks are borrowed and

@@ -713,8 +713,8 @@ watch_done(struct kube_reflector *r, CURLcode crc, long status, long now)
     if (r->wo == WO_NONE && crc == CURLE_OK && status == 200)
         kube_lines_finish(r->lines, on_line, r);
     kube_lines_reset(r->lines);
-    /* a watch that delivered something or lived a while was healthy */
-    if (r->events > 0 || elapsed >= WATCH_SHORT_MS)
+    /* a watch stream that delivered something or lived a while was healthy */
+    if (status == 200 && (r->events > 0 || elapsed >= WATCH_SHORT_MS))
         kube_backoff_reset(&r->backoff);
 
     switch (r->wo) {

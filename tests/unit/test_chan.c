@@ -25,9 +25,13 @@
 
 #define DEADLINE_MS 10000   /* failure bound only: a healthy run never waits this long */
 
+#define FX_MAX_SOCKS 8
+
 struct fx {
     void *ctx;
     void *router;
+    void *socks[FX_MAX_SOCKS];  /* every other socket a test opens; teardown closes them */
+    size_t nsocks;
     char dir[CHAN_DIR_MAX + 1];
     char endpoint[CHAN_ENDPOINT_MAX];
 };
@@ -57,6 +61,10 @@ fx_teardown(void **state)
 {
     struct fx *fx = *state;
 
+    /* closing here, not in the tests, keeps zmq_ctx_term from hanging on
+     * sockets a failed test left open */
+    for (size_t i = 0; i < fx->nsocks; i++)
+        chan_close(&fx->socks[i]);
     chan_close(&fx->router);
     assert_int_equal(zmq_ctx_term(fx->ctx), 0);
     assert_int_equal(chan_remove_ipc_dir(fx->dir), 0);
@@ -64,7 +72,17 @@ fx_teardown(void **state)
     return 0;
 }
 
-/* dealer - connect a DEALER with routing id id */
+/* track - hand a socket to the fixture, which closes it in teardown */
+static void *
+track(struct fx *fx, void *s)
+{
+    assert_non_null(s);
+    assert_true(fx->nsocks < FX_MAX_SOCKS);
+    fx->socks[fx->nsocks++] = s;
+    return s;
+}
+
+/* dealer - connect a DEALER with routing id id (closed by teardown) */
 static void *
 dealer(struct fx *fx, const char *id)
 {
@@ -73,7 +91,7 @@ dealer(struct fx *fx, const char *id)
 
     assert_non_null(s);
     assert_int_equal(err, 0);
-    return s;
+    return track(fx, s);
 }
 
 /* wait_in - block in zmq_poll until sock is readable (fails past the deadline) */
@@ -168,8 +186,6 @@ test_hello_roundtrip(void **state)
     /* nothing else is queued */
     assert_int_equal(chan_recv(fx->router, peer, sizeof(peer), &m, ZMQ_DONTWAIT), -FH_EAGAIN);
     assert_int_equal(chan_recv(d, NULL, 0, &m, ZMQ_DONTWAIT), -FH_EAGAIN);
-    chan_close(&d);
-    assert_null(d);
 }
 
 static void
@@ -214,9 +230,6 @@ test_reply_to_specific_peer(void **state)
     assert_int_equal(chan_recv(w1, NULL, 0, &m, ZMQ_DONTWAIT), -FH_EAGAIN);
     assert_int_equal(chan_recv(w2, NULL, 0, &m, ZMQ_DONTWAIT), -FH_EAGAIN);
     assert_int_equal(chan_recv(wt, NULL, 0, &m, ZMQ_DONTWAIT), -FH_EAGAIN);
-    chan_close(&w1);
-    chan_close(&w2);
-    chan_close(&wt);
 }
 
 static void
@@ -235,7 +248,6 @@ test_send_to_unknown_peer(void **state)
     assert_int_equal(recv_at(d, NULL, 0, &m), 0);
     assert_int_equal(m.type, PROTO_QUIT);
     proto_msg_clear(&m);
-    chan_close(&d);
 }
 
 static void
@@ -265,7 +277,6 @@ test_malformed_from_dealer(void **state)
     assert_int_equal(m.gen, 1);
     proto_msg_clear(&m);
     assert_int_equal(chan_recv(fx->router, peer, sizeof(peer), &m, ZMQ_DONTWAIT), -FH_EAGAIN);
-    chan_close(&d);
 }
 
 static void
@@ -289,15 +300,14 @@ test_malformed_to_dealer(void **state)
     assert_int_equal(recv_at(d, NULL, 0, &m), 0);
     assert_int_equal(m.type, PROTO_QUIT);
     proto_msg_clear(&m);
-    chan_close(&d);
 }
 
 static void
 test_foreign_peer_ids(void **state)
 {
     struct fx *fx = *state;
-    void *anon = zmq_socket(fx->ctx, ZMQ_DEALER);
-    void *nul = zmq_socket(fx->ctx, ZMQ_DEALER);
+    void *anon = track(fx, zmq_socket(fx->ctx, ZMQ_DEALER));
+    void *nul = track(fx, zmq_socket(fx->ctx, ZMQ_DEALER));
     void *longid = dealer(fx, "worker.4000000000.4000000000");
     struct proto_msg m = msg_plain(PROTO_HEARTBEAT, 2);
     char peer[CHAN_ID_MAX], small[8];
@@ -322,6 +332,7 @@ test_foreign_peer_ids(void **state)
     assert_int_equal(recv_at(fx->router, peer, sizeof(peer), &m), -FH_EPROTO);
     assert_string_equal(peer, "");
     /* an id longer than the caller's buffer is dropped, not truncated */
+    m = msg_plain(PROTO_HEARTBEAT, 2);
     assert_int_equal(chan_send(longid, NULL, &m, 0), 0);
     assert_int_equal(chan_send(longid, NULL, &m, 0), 0);
     assert_int_equal(recv_at(fx->router, small, sizeof(small), &m), -FH_EPROTO);
@@ -330,9 +341,6 @@ test_foreign_peer_ids(void **state)
     assert_string_equal(peer, "worker.4000000000.4000000000");
     proto_msg_clear(&m);
     free(buf);
-    zmq_close(anon);
-    zmq_close(nul);
-    chan_close(&longid);
 }
 
 static void
@@ -361,7 +369,6 @@ test_large_message(void **state)
     assert_memory_equal(got.u.event.obj.json, json, PROTO_MAX_JSON);
     proto_msg_clear(&got);
     free(json);
-    chan_close(&d);
 }
 
 static void
@@ -375,42 +382,30 @@ test_dealer_backpressure(void **state)
 
     /* nobody listens here: messages queue in the DEALER up to its HWM */
     snprintf(ep, sizeof(ep), "ipc://%s/nobody.sock", fx->dir);
-    d = chan_dealer_connect(fx->ctx, ep, "worker.5.1", &err);
-    assert_non_null(d);
+    d = track(fx, chan_dealer_connect(fx->ctx, ep, "worker.5.1", &err));
     while (sent < 4 * CHAN_HWM && (rc = chan_send(d, NULL, &m, ZMQ_DONTWAIT)) == 0)
         sent++;
     assert_int_equal(rc, -FH_EAGAIN);
     assert_true(sent >= CHAN_HWM);
     assert_true(sent <= 2 * CHAN_HWM);
-    chan_close(&d);
 }
 
 static void
 test_context_shutdown_is_closed(void **state)
 {
-    void *ctx = zmq_ctx_new();
-    char dir[CHAN_DIR_MAX + 1], ep[CHAN_ENDPOINT_MAX], peer[CHAN_ID_MAX];
+    struct fx *fx = *state;
+    void *d = dealer(fx, "worker.1.1");
     struct proto_msg m = msg_plain(PROTO_HEARTBEAT, 1);
-    void *r, *d;
-    int err;
+    char peer[CHAN_ID_MAX];
 
-    (void)state;
-    assert_non_null(ctx);
-    assert_int_equal(chan_make_ipc_dir(dir, sizeof(dir)), 0);
-    assert_int_equal(chan_ipc_endpoint(ep, sizeof(ep), dir), 0);
-    r = chan_router_bind(ctx, ep, &err);
-    assert_non_null(r);
-    d = chan_dealer_connect(ctx, ep, "worker.1.1", &err);
-    assert_non_null(d);
-    assert_int_equal(zmq_ctx_shutdown(ctx), 0);
-    assert_int_equal(chan_recv(r, peer, sizeof(peer), &m, 0), -FH_ECLOSED);
+    say_hello(fx, d, "worker.1.1", 1, 1);
+    /* a blocking receive returns instead of hanging once the context shuts down */
+    assert_int_equal(zmq_ctx_shutdown(fx->ctx), 0);
+    assert_int_equal(chan_recv(fx->router, peer, sizeof(peer), &m, 0), -FH_ECLOSED);
     assert_int_equal(chan_recv(d, NULL, 0, &m, 0), -FH_ECLOSED);
     assert_int_equal(chan_send(d, NULL, &m, 0), -FH_ECLOSED);
-    assert_int_equal(chan_send(r, "worker.1.1", &m, 0), -FH_ECLOSED);
-    chan_close(&r);
-    chan_close(&d);
-    assert_int_equal(zmq_ctx_term(ctx), 0);
-    assert_int_equal(chan_remove_ipc_dir(dir), 0);
+    m = msg_plain(PROTO_QUIT, 0);
+    assert_int_equal(chan_send(fx->router, "worker.1.1", &m, 0), -FH_ECLOSED);
 }
 
 static void
@@ -433,6 +428,7 @@ test_bad_arguments(void **state)
     assert_int_equal(chan_recv(fx->router, peer, 1, &m, ZMQ_DONTWAIT), -FH_EINVAL);
     assert_int_equal(chan_recv(d, NULL, 0, NULL, ZMQ_DONTWAIT), -FH_EINVAL);
     /* the refused sends left nothing behind: the next real message is first */
+    m = msg_plain(PROTO_HEARTBEAT, 1);
     assert_int_equal(chan_send(d, NULL, &m, 0), 0);
     assert_int_equal(recv_at(fx->router, peer, sizeof(peer), &m), 0);
     assert_int_equal(m.type, PROTO_HEARTBEAT);
@@ -447,7 +443,11 @@ test_bad_arguments(void **state)
     assert_null(chan_router_bind(NULL, fx->endpoint, &err));
     assert_int_equal(err, -FH_EINVAL);
     chan_close(NULL);
+    d = chan_dealer_connect(fx->ctx, fx->endpoint, "worker.6.2", &err);
+    assert_non_null(d);
     chan_close(&d);
+    assert_null(d);
+    chan_close(&d);                         /* idempotent */
 }
 
 static void
@@ -504,7 +504,7 @@ test_routing_id_parse(void **state)
 static void
 test_routing_id_format(void **state)
 {
-    char out[CHAN_ID_MAX], tiny[10];
+    char out[CHAN_ID_MAX], tiny[11];     /* "worker.3.7" and its NUL */
 
     (void)state;
     assert_int_equal(chan_routing_id_format(out, sizeof(out), PROTO_ROLE_WATCHER,
@@ -573,7 +573,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_large_message, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_dealer_backpressure, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, fx_setup, fx_teardown),
-        cmocka_unit_test(test_context_shutdown_is_closed),
+        cmocka_unit_test_setup_teardown(test_context_shutdown_is_closed, fx_setup, fx_teardown),
         cmocka_unit_test(test_routing_id_parse),
         cmocka_unit_test(test_routing_id_format),
         cmocka_unit_test(test_ipc_dir),
