@@ -398,6 +398,7 @@ kube_reflector_start(struct kube_reflector *r, long now)
     log_debug(r->env.log, r->path, "%s started", r->watching ? "watch" : "list");
     return 0;
 fail:
+    curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, NULL);
     kube_http_headers_free(&r->hdrs);
     report(r, rc, "cannot start %s request", r->watching ? "watch" : "list");
     schedule(r, r->next, now, kube_backoff_next(&r->backoff));

@@ -141,11 +141,13 @@ class Emulator:
     def reset_stats(self):
         self.api("DELETE", "/emulator/v1/stats")
 
-    def count(self, verb, resource, subresource="", code=None, stats=None):
-        """Requests counted by the emulator for verb/resource(/subresource)."""
+    def count(self, verb, resource, subresource="", code=None, stats=None, agent="fleet-handshake"):
+        """Requests the operator (User-Agent fleet-handshake/...) made for verb/resource(/subresource)."""
         stats = stats or self.stats()
         n = 0
         for r in stats["requests"]:
+            if agent is not None and r.get("userAgent") != agent:
+                continue
             if r["verb"] == verb and r["resource"] == resource and (r.get("subresource") or "") == subresource:
                 if code is None or r["code"] == code:
                     n += r["count"]

@@ -171,7 +171,8 @@ def test_foreign_bundle_is_never_overwritten(emu, operator_factory):
     def conflict():
         fh = emu.get(fh_path("fleet-default", "taken"))
         c = condition(fh)
-        return c and c["status"] == "False" and c["reason"] == "BundleConflict" and fh["status"]["status"] == "Error"
+        ok = c and c["status"] == "False" and c["reason"] == "BundleConflict" and fh["status"]["status"] == "Error"
+        return fh if ok else None
     fh = wait_for(conflict, 30, "BundleConflict")
     assert "taken" in condition(fh)["message"]
     after = emu.get(bundle_path("fleet-default", "taken"))
@@ -222,9 +223,13 @@ def test_restart_makes_zero_writes(emu, operator_factory):
     wait_for(lambda: any("queue idle" in (l.get("message") or "") for l in op2.loglines()), 30,
              "queue drained after restart")
     st = emu.stats()
-    writes = sum(r["count"] for r in st["requests"]
+    mine = [r for r in st["requests"] if r.get("userAgent") == "fleet-handshake"]
+    assert any(r["verb"] == "list" for r in mine), "the restarted operator listed"
+    writes = sum(r["count"] for r in mine
                  if r["verb"] in ("create", "update", "patch", "delete", "deletecollection"))
+    reads = sum(r["count"] for r in mine if r["verb"] == "get")
     assert writes == 0, st
+    assert reads == 0, st
 
 
 def test_sigterm_drains_and_exits_zero(emu, operator_factory):

@@ -78,12 +78,13 @@ def test_twenty_percent_faults_converge_nothing_lost(emu, operator_factory):
     for code in (429, 500):
         st, _ = emu.api("POST", "/emulator/v1/faults",
                         {"verb": None, "resource": None, "group": None, "fraction": 0.1,
-                         "code": code, "retryAfterSeconds": 1, "count": None})
+                         "code": code, "retryAfterSeconds": 1, "count": None,
+                         "userAgent": "fleet-handshake"})
         assert st in (200, 201)
     create_many(emu, prefix="f")
     bump_all(emu, 1, prefix="f")
     wait_for(lambda: all_synced(emu, prefix="f", version=1), 180, "all synced under 20% faults")
     faults = emu.api("GET", "/emulator/v1/faults")[1]
-    fired = sum(f.get("fired", 0) for f in (faults.get("items", faults) if isinstance(faults, dict) else faults))
+    fired = sum(f["fired"] for f in faults["faults"])
     assert fired > 0, faults
     emu.api("DELETE", "/emulator/v1/faults")

@@ -403,6 +403,7 @@ test_context_shutdown_is_closed(void **state)
     assert_int_equal(zmq_ctx_shutdown(fx->ctx), 0);
     assert_int_equal(chan_recv(fx->router, peer, sizeof(peer), &m, 0), -FH_ECLOSED);
     assert_int_equal(chan_recv(d, NULL, 0, &m, 0), -FH_ECLOSED);
+    m = msg_plain(PROTO_HEARTBEAT, 1);
     assert_int_equal(chan_send(d, NULL, &m, 0), -FH_ECLOSED);
     m = msg_plain(PROTO_QUIT, 0);
     assert_int_equal(chan_send(fx->router, "worker.1.1", &m, 0), -FH_ECLOSED);
@@ -539,6 +540,10 @@ test_ipc_dir(void **state)
     assert_int_equal(chan_ipc_endpoint(tiny, sizeof(tiny), dir), -FH_ETOOBIG);
     assert_int_equal(chan_remove_ipc_dir(dir), 0);
     assert_int_not_equal(stat(dir, &st), 0);
+    /* the caller's buffer is too small: refused before anything is created */
+    memset(tiny, '#', sizeof(tiny));
+    assert_int_equal(chan_make_ipc_dir(tiny, sizeof(tiny)), -FH_ETOOBIG);
+    assert_string_equal(tiny, "");
     assert_true(chan_remove_ipc_dir(dir) < 0);
 
     /* a path that could not hold a unix socket is refused up front */
@@ -548,7 +553,6 @@ test_ipc_dir(void **state)
     assert_int_equal(chan_ipc_endpoint(ep, sizeof(ep), longdir), -FH_ETOOBIG);
     assert_int_equal(setenv("TMPDIR", longdir, 1), 0);
     assert_int_equal(chan_make_ipc_dir(dir, sizeof(dir)), -FH_ETOOBIG);
-    assert_int_equal(chan_make_ipc_dir(tiny, sizeof(tiny)), -FH_ETOOBIG);
     /* a TMPDIR that does not exist is an errno failure */
     assert_int_equal(setenv("TMPDIR", "/nonexistent-fh-dir", 1), 0);
     assert_true(chan_make_ipc_dir(dir, sizeof(dir)) < 0);

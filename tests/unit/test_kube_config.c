@@ -48,7 +48,7 @@ write_file(const char *path, const char *content)
     assert_int_equal(fclose(f), 0);
 }
 
-/* rm_tree_files - remove the given files and the directory */
+/* rm_dir - remove the given files (or empty subdirectories) and the directory */
 static void
 rm_dir(const char *dir, const char *const *names)
 {
@@ -56,7 +56,8 @@ rm_dir(const char *dir, const char *const *names)
 
     for (; *names; names++) {
         snprintf(p, sizeof(p), "%s/%s", dir, *names);
-        unlink(p);
+        if (unlink(p) < 0)
+            rmdir(p);
     }
     rmdir(dir);
 }

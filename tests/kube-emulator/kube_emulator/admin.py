@@ -3,8 +3,9 @@ injection, artificial latency. (The watch-control, compaction and fleet
 endpoints are routed by server.py and call into store/watch/fleet_sim.)
 
 Request statistics count every API request (discovery as verb "get" with
-resource ""), keyed by audit-style verb, group, resource, subresource and
-HTTP code. Admin requests themselves are not counted.
+resource ""), keyed by audit-style verb, group, resource, subresource, HTTP
+code and the client's User-Agent product token (e.g. "kubectl",
+"fleet-handshake"), so tests can count one client's calls. Admin requests themselves are not counted.
 """
 import itertools
 import random
@@ -25,15 +26,16 @@ class Admin:
         self._latency = []
 
     # ------------------------------------------------------------ stats
-    def record(self, verb, group, resource, subresource, code):
-        k = (verb, group, resource, subresource, code)
+    def record(self, verb, group, resource, subresource, code, agent=""):
+        k = (verb, group, resource, subresource, code, agent)
         with self._lock:
             self._stats[k] = self._stats.get(k, 0) + 1
             self._total += 1
 
     def stats(self):
         with self._lock:
-            reqs = [{"verb": k[0], "group": k[1], "resource": k[2], "subresource": k[3], "code": k[4], "count": n}
+            reqs = [{"verb": k[0], "group": k[1], "resource": k[2], "subresource": k[3], "code": k[4],
+                     "userAgent": k[5], "count": n}
                     for k, n in sorted(self._stats.items(), key=lambda kv: tuple(str(x) for x in kv[0]))]
             return {"total": self._total, "requests": reqs}
 
@@ -60,7 +62,7 @@ class Admin:
         f = {"id": next(self._ids), "verb": spec.get("verb"), "resource": spec.get("resource"),
              "group": spec.get("group"), "subresource": spec.get("subresource"), "fraction": float(frac),
              "code": code, "retryAfterSeconds": spec.get("retryAfterSeconds", 1), "count": count,
-             "message": spec.get("message"), "fired": 0}
+             "message": spec.get("message"), "userAgent": spec.get("userAgent"), "fired": 0}
         with self._lock:
             self._faults.append(f)
         return f
@@ -76,8 +78,11 @@ class Admin:
             else:
                 self._faults = [f for f in self._faults if f["id"] != fid]
 
-    def check_fault(self, verb, group, resource, subresource):
-        """An ApiError to answer instead of serving the request, or None."""
+    def check_fault(self, verb, group, resource, subresource, agent=""):
+        """An ApiError to answer instead of serving the request, or None.
+        A fault with "userAgent" set only hits clients whose User-Agent
+        product token equals it (so a test can fail the operator's calls
+        while its own kubectl calls go through)."""
         if not self._faults:
             return None
         with self._lock:
@@ -89,6 +94,8 @@ class Admin:
                 if f["group"] is not None and f["group"] != group:
                     continue
                 if f["subresource"] is not None and f["subresource"] != subresource:
+                    continue
+                if f.get("userAgent") is not None and f["userAgent"] != agent:
                     continue
                 if f["count"] is not None and f["fired"] >= f["count"]:
                     continue

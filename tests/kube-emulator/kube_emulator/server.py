@@ -368,7 +368,8 @@ class Emulator:
 
     def _record(self, req, code):
         if req.verb is not None:
-            self.admin.record(req.verb, req.group, req.resource, req.subresource, code)
+            agent = (req.headers.get("User-Agent") or "").split("/", 1)[0]
+            self.admin.record(req.verb, req.group, req.resource, req.subresource, code, agent)
 
     def _auth(self, req):
         h = req.headers.get("Authorization")
@@ -486,7 +487,8 @@ class Emulator:
             raise errors.path_not_found()
         if rt.namespaced and ns is None and name is not None:
             raise errors.path_not_found()
-        fault = self.admin.check_fault(req.verb, group, plural, sub)
+        fault = self.admin.check_fault(req.verb, group, plural, sub,
+                                       (req.headers.get("User-Agent") or "").split("/", 1)[0])
         delay = self.admin.delay_ms(req.verb, plural)
         if delay:
             time.sleep(delay / 1000.0)
