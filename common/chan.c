@@ -93,7 +93,7 @@ chan_router_bind(void *zctx, const char *endpoint, int *err)
     }
     rc = s_common_opts(sock);
     if (rc == 0)
-        rc = 0;
+        rc = s_setint(sock, ZMQ_ROUTER_MANDATORY, 1);
     if (rc == 0 && zmq_bind(sock, endpoint) != 0)
         rc = s_zerr(errno);
 out:

@@ -151,6 +151,9 @@ int proto_encode(const struct proto_msg *m, char **buf, size_t *len);
 /* proto_decode - decode one frame into m (zeroed first); -FH_EPROTO on any
  * malformed input, in which case m holds nothing that needs clearing */
 int proto_decode(const void *buf, size_t len, struct proto_msg *m);
+/* Other proto_decode results: -FH_ETOOBIG when len > PROTO_MAX_FRAME (the
+ * bytes are not looked at), -FH_ENOMEM when copying strings out fails,
+ * -FH_EINVAL when m is NULL. m is left zeroed after every failure. */
 
 /* proto_msg_clear - free every string m owns and zero it; idempotent */
 void proto_msg_clear(struct proto_msg *m);

@@ -703,3 +703,19 @@ def test_kind_and_api_version_defaults(emu):
     assert "does not match the expected kind" in st["message"]
     r = emu.api("POST", core("default", "configmaps"), b"{this is not json")
     assert_status(r, 400, "BadRequest")
+
+
+def test_foreground_deletion_waits_for_blocking_dependents(emu):
+    owner = post(emu, W(), widget("fg-owner"))
+    ref = {"apiVersion": "example.com/v1", "kind": "Widget", "name": "fg-owner",
+           "uid": owner["metadata"]["uid"], "blockOwnerDeletion": True}
+    post(emu, core("default", "configmaps"), cm("fg-dep", ownerReferences=[ref], finalizers=["example.com/hold"]))
+    d = ok(emu.api("DELETE", W("fg-owner"), {"propagationPolicy": "Foreground"}), 200, 202)
+    assert "foregroundDeletion" in d["metadata"]["finalizers"] and d["metadata"]["deletionTimestamp"]
+    # the dependent is being deleted, held by its own finalizer; the owner waits for it
+    wait_for(lambda: ok(emu.api("GET", core("default", "configmaps", "fg-dep")))["metadata"].get("deletionTimestamp"),
+             10, "dependent marked for deletion")
+    assert emu.api("GET", W("fg-owner")).status == 200
+    ok(emu.api("PATCH", core("default", "configmaps", "fg-dep"), {"metadata": {"finalizers": None}}, MERGE))
+    wait_for(lambda: emu.api("GET", W("fg-owner")).status == 404, 10, "owner removed after its dependent")
+    assert emu.api("GET", core("default", "configmaps", "fg-dep")).status == 404

@@ -245,20 +245,23 @@ def test_list_with_compacted_exact_rv_is_410(emulator):
     assert st["message"] == "The resourceVersion for the provided list is too old."
 
 
-def test_watch_from_future_rv_waits_for_it(emu):
-    # Documented apiserver behaviour: a too-large RV is a 504 after a wait; an emulator that
-    # instead delivers events newer than the RV must at least not replay older ones.
+def test_watch_from_future_rv_does_not_replay_history(emu):
+    # The emulator keeps a watch from a not-yet-reached RV open and delivers only events after it.
+    # (The wire reference says a real apiserver answers 504 ResourceVersionTooLarge after ~3 s; the
+    # emulator does that for lists, see test_list_future_rv_is_504.)
+    post(emu, core("default", "configmaps"), cm("future-old"))
     now = int(current_rv(emu))
     r = emu.api("GET", q(core("default", "configmaps"), watch="true", resourceVersion=str(now + 1000),
                          timeoutSeconds=1), timeout=15)
-    assert r.status in (200, 504), r
-    if r.status == 504:
-        st = r.json
-        assert st["reason"] == "Timeout"
-    else:
-        lines = [json.loads(x) for x in r.body.splitlines() if x.strip()]
-        assert all(int(e["object"]["metadata"]["resourceVersion"]) > now + 1000 or e["type"] == "ERROR"
-                   for e in lines), lines
+    assert r.status == 200 and r.headers.get("transfer-encoding") == "chunked"
+    assert r.body == b""
+
+
+def test_list_future_rv_is_504(emu):
+    now = int(current_rv(emu))
+    r = emu.api("GET", q(core("default", "configmaps"), resourceVersion=str(now + 1000)), timeout=15)
+    st = assert_status(r, 504, "Timeout")
+    assert {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"} in st["details"]["causes"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -432,3 +435,22 @@ def test_chunked_request_body_and_keep_alive(emu):
             assert json.loads(rest[:length])["metadata"]["name"] == name
     finally:
         s.close()
+
+
+def test_send_initial_events_ends_with_annotated_bookmark(emu):
+    ok(emu.api("POST", "/api/v1/namespaces", {"metadata": {"name": "sie"}}), 201)
+    for n in ("i1", "i2"):
+        post(emu, core("sie", "configmaps"), cm(n))
+    s = emu.open_stream(q(core("sie", "configmaps"), watch="true", sendInitialEvents="true",
+                          resourceVersionMatch="NotOlderThan", allowWatchBookmarks="true", timeoutSeconds=20))
+    try:
+        evs = s.events(3)
+    finally:
+        s.close()
+    assert [(e["type"], e["object"]["metadata"].get("name")) for e in evs[:2]] == [("ADDED", "i1"), ("ADDED", "i2")]
+    assert evs[2]["type"] == "BOOKMARK"
+    assert evs[2]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    # without allowWatchBookmarks the request is invalid
+    r = emu.api("GET", q(core("sie", "configmaps"), watch="true", sendInitialEvents="true",
+                         resourceVersionMatch="NotOlderThan"))
+    assert_status(r, 422, "Invalid")
