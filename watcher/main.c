@@ -173,28 +173,41 @@ add_reflector(struct watcher *w, int res, const char *path, bool metadata_only)
     return kube_loop_add(w->loop, &spec, &cb);
 }
 
+/* collection_path - "<prefix>/<plural>" or "<prefix>/namespaces/<ns>/<plural>" */
+static int
+collection_path(char *buf, size_t cap, const char *prefix, const char *ns_esc, const char *plural)
+{
+    int n = ns_esc ? snprintf(buf, cap, "%s/namespaces/%s/%s", prefix, ns_esc, plural)
+                   : snprintf(buf, cap, "%s/%s", prefix, plural);
+
+    return n < 0 || (size_t)n >= cap ? -FH_ETOOBIG : 0;
+}
+
 /* add_namespace - the three reflectors for one namespace ("" = all) */
 static int
 add_namespace(struct watcher *w, const char *ns)
 {
+    static const struct {
+        int res;
+        const char *prefix;
+        const char *plural;
+        bool metadata_only;     /* Secrets and Bundles: never receive their data */
+    } kinds[] = {
+        { PROTO_RES_FH, "/apis/riverpointtechnology.com/v1alpha1", "fleethandshakes", false },
+        { PROTO_RES_SECRET, "/api/v1", "secrets", true },
+        { PROTO_RES_BUNDLE, "/apis/fleet.cattle.io/v1alpha1", "bundles", true },
+    };
     char path[512];
     char *esc = NULL;
-    const char *scope = "";
-    int rc;
+    int rc = 0;
 
-    if (ns[0]) {
-        esc = kube_path_escape(ns);
-        if (!esc)
-            return -FH_ENOMEM;
+    if (ns[0] && !(esc = kube_path_escape(ns)))
+        return -FH_ENOMEM;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; i++) {
+        rc = collection_path(path, sizeof(path), kinds[i].prefix, esc, kinds[i].plural);
+        if (rc == 0)
+            rc = add_reflector(w, kinds[i].res, path, kinds[i].metadata_only);
     }
-#define NSPATH(prefix, plural) \
-    (snprintf(path, sizeof(path), "%s%s%s/%s", prefix, esc ? "/namespaces/" : "", esc ? esc : scope, plural), path)
-    rc = add_reflector(w, PROTO_RES_FH, NSPATH("/apis/riverpointtechnology.com/v1alpha1", "fleethandshakes"), false);
-    if (rc == 0)
-        rc = add_reflector(w, PROTO_RES_SECRET, NSPATH("/api/v1", "secrets"), true);
-    if (rc == 0)
-        rc = add_reflector(w, PROTO_RES_BUNDLE, NSPATH("/apis/fleet.cattle.io/v1alpha1", "bundles"), true);
-#undef NSPATH
     free(esc);
     return rc;
 }
