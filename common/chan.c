@@ -280,6 +280,7 @@ out:
 static const char *const role_names[] = {
     [PROTO_ROLE_WATCHER] = "watcher",
     [PROTO_ROLE_WORKER] = "worker",
+    [PROTO_ROLE_ELECTOR] = "elector",
 };
 
 /* chan_routing_id_format - "<role>.<slot>.<gen>" */
@@ -288,7 +289,7 @@ chan_routing_id_format(char *out, size_t cap, int role, uint32_t slot, uint32_t 
 {
     int n;
 
-    if (!out || (role != PROTO_ROLE_WATCHER && role != PROTO_ROLE_WORKER))
+    if (!out || role < PROTO_ROLE_WATCHER || role > PROTO_ROLE_ELECTOR)
         return -FH_EINVAL;
     n = snprintf(out, cap, "%s.%u.%u", role_names[role], slot, gen);
     if (n < 0 || (size_t)n >= cap) {
@@ -329,7 +330,7 @@ chan_routing_id_parse(const char *id, int *role, uint32_t *slot, uint32_t *gen)
 
     if (!id)
         return -FH_EINVAL;
-    for (int i = PROTO_ROLE_WATCHER; i <= PROTO_ROLE_WORKER; i++) {
+    for (int i = PROTO_ROLE_WATCHER; i <= PROTO_ROLE_ELECTOR; i++) {
         size_t n = strlen(role_names[i]);
 
         if (strncmp(id, role_names[i], n) == 0 && id[n] == '.') {

@@ -2,10 +2,11 @@
  * chan.h - the ZeroMQ channel between the supervisor and its children.
  *
  * Topology (fixed): the supervisor binds one ROUTER on an ipc:// endpoint
- * inside a private 0700 directory; every child (watcher, workers) connects one
- * DEALER whose routing id is "<role>.<slot>.<gen>", e.g. "worker.3.7" or
- * "watcher.0.2". Each proto message travels as one frame (proto_encode); on
- * the ROUTER it is preceded by the peer's routing id frame:
+ * inside a private 0700 directory; every child (watcher, workers, elector)
+ * connects one DEALER whose routing id is "<role>.<slot>.<gen>", e.g.
+ * "worker.3.7", "watcher.0.2" or "elector.0.9". Each proto message travels
+ * as one frame (proto_encode); on the ROUTER it is preceded by the peer's
+ * routing id frame:
  *
  *     DEALER -> ROUTER   arrives as [routing id][payload]
  *     ROUTER -> DEALER   sent as    [routing id][payload], arrives as [payload]
@@ -86,8 +87,8 @@ int chan_recv(void *sock, char *peer_id, size_t peer_id_cap, struct proto_msg *m
 int chan_routing_id_format(char *out, size_t cap, int role, uint32_t slot, uint32_t gen);
 
 /* chan_routing_id_parse - parse "<role>.<slot>.<gen>" as written by
- * chan_routing_id_format: role "watcher" or "worker", slot and gen canonical
- * decimal uint32 (no sign, no leading zeros, no spaces). Any output pointer
+ * chan_routing_id_format: role "watcher", "worker" or "elector", slot and
+ * gen canonical decimal uint32 (no sign, no leading zeros, no spaces). Any output pointer
  * may be NULL. Returns 0, -FH_EPROTO if id is not of that form (outputs
  * untouched), or -FH_EINVAL if id is NULL. */
 int chan_routing_id_parse(const char *id, int *role, uint32_t *slot, uint32_t *gen);

@@ -1,5 +1,6 @@
 /*
- * proto.h - the IPC message catalogue between supervisor, watcher and workers.
+ * proto.h - the IPC message catalogue between the supervisor and its children
+ * (watcher, workers and, with --leader-elect, the elector).
  *
  * Every message travels as one ZeroMQ frame holding a msgpack array
  *     [ PROTO_VERSION, type, sender_generation, body ]
@@ -35,12 +36,14 @@ enum proto_type {
     PROTO_SYNCED = 5,       /* watcher -> supervisor: a (re)list of one resource is complete */
     PROTO_TASK = 6,         /* supervisor -> worker: reconcile one FleetHandshake key */
     PROTO_RESULT = 7,       /* worker -> supervisor: outcome of the task */
+    PROTO_LEADER = 8,       /* elector -> supervisor: leadership changed (lead, holder) */
     PROTO_TYPE_MAX
 };
 
 enum proto_role {
     PROTO_ROLE_WATCHER = 1,
     PROTO_ROLE_WORKER = 2,
+    PROTO_ROLE_ELECTOR = 3, /* fh-elector, only with --leader-elect */
 };
 
 enum proto_res {
@@ -96,7 +99,7 @@ struct proto_obj {
 
 struct proto_hello {
     uint8_t role;           /* enum proto_role */
-    uint32_t slot;          /* worker slot index; 0 for the watcher */
+    uint32_t slot;          /* worker slot index; 0 for the watcher and the elector */
     int32_t pid;
 };
 
@@ -133,6 +136,12 @@ struct proto_result {
     uint32_t api_writes;    /* apiserver writes this task made */
 };
 
+struct proto_leader {
+    bool lead;              /* this supervisor holds the Lease and may dispatch */
+    char *holder;           /* current holder identity as last observed, NULL if unknown
+                               ("" = released); for logs only */
+};
+
 struct proto_msg {
     uint8_t type;           /* enum proto_type */
     uint32_t gen;           /* sender's generation (children); supervisor sends 0 */
@@ -142,6 +151,7 @@ struct proto_msg {
         struct proto_synced synced;
         struct proto_task task;
         struct proto_result result;
+        struct proto_leader leader;
     } u;
 };
 

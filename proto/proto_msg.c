@@ -99,6 +99,7 @@ proto_type_name(int type)
     case PROTO_SYNCED:    return "SYNCED";
     case PROTO_TASK:      return "TASK";
     case PROTO_RESULT:    return "RESULT";
+    case PROTO_LEADER:    return "LEADER";
     default:              return "UNKNOWN";
     }
 }

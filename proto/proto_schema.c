@@ -42,7 +42,7 @@ static const struct ps_field obj_fields[] = {
 };
 
 static const struct ps_field hello_fields[] = {
-    F_ENUM("role",  true, PROTO_ROLE_WATCHER, PROTO_ROLE_WORKER, struct proto_hello, role),
+    F_ENUM("role",  true, PROTO_ROLE_WATCHER, PROTO_ROLE_ELECTOR, struct proto_hello, role),
     F_NUM("slot",   PS_U32, true,             struct proto_hello, slot),
     F_NUM("pid",    PS_PID, true,             struct proto_hello, pid),
 };
@@ -82,6 +82,11 @@ static const struct ps_field result_fields[] = {
     F_NUM("writes", PS_U32, false,            struct proto_result, api_writes),
 };
 
+static const struct ps_field leader_fields[] = {
+    F_NUM("lead",   PS_BOOL, true,            struct proto_leader, lead),
+    F_STR("holder", false, PROTO_MAX_NAME,    struct proto_leader, holder),
+};
+
 #define BODY(arr) { arr, sizeof(arr) / sizeof(arr[0]) }
 
 static const struct ps_body obj_body = BODY(obj_fields);
@@ -91,6 +96,7 @@ static const struct ps_body event_body = BODY(event_fields);
 static const struct ps_body synced_body = BODY(synced_fields);
 static const struct ps_body task_body = BODY(task_fields);
 static const struct ps_body result_body = BODY(result_fields);
+static const struct ps_body leader_body = BODY(leader_fields);
 
 _Static_assert(sizeof(obj_fields) / sizeof(obj_fields[0]) <= PS_MAX_FIELDS, "obj table");
 _Static_assert(sizeof(result_fields) / sizeof(result_fields[0]) <= PS_MAX_FIELDS, "result table");
@@ -114,6 +120,7 @@ ps_msg_body(int t)
     case PROTO_SYNCED:    return &synced_body;
     case PROTO_TASK:      return &task_body;
     case PROTO_RESULT:    return &result_body;
+    case PROTO_LEADER:    return &leader_body;
     default:              return NULL;
     }
 }

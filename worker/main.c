@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <zmq.h>
 
 #include "chan.h"
@@ -32,6 +34,7 @@
 #include "kube_config.h"
 #include "proto.h"
 #include "reconcile.h"
+#include "secret_mem.h"
 
 #define SUPERVISOR_SILENCE_MS 15000
 #define EXIT_CONFIG 78
@@ -54,6 +57,17 @@ now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* wiping_free - cJSON's free: every buffer cJSON used may have held Secret
+ * data (its print buffers grow by copying), so wipe it whole before freeing */
+static void
+wiping_free(void *p)
+{
+    if (p) {
+        secret_wipe(p, malloc_usable_size(p));
+        free(p);
+    }
 }
 
 /* harden - no core dumps, not ptrace-able/readable by same-uid processes */
@@ -161,6 +175,11 @@ main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     harden(&log);
+    {
+        cJSON_Hooks hooks = { malloc, wiping_free };
+
+        cJSON_InitHooks(&hooks);
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
