@@ -1,6 +1,7 @@
 /*
- * child.h - the supervisor's process table: fork+exec of the watcher and the
- * workers, reaping, restart backoff and crash-loop throttling, generations.
+ * child.h - the supervisor's process table: fork+exec of the watcher, the
+ * workers and (with --leader-elect) the elector, reaping, restart backoff and
+ * crash-loop throttling, generations.
  *
  * Every spawn gets a new generation number, unique for the supervisor's
  * lifetime. A child names itself "<role>.<slot>.<gen>" on the IPC channel, so
@@ -31,7 +32,7 @@ enum child_state {
 
 struct child {
     int role;                       /* enum proto_role */
-    uint32_t slot;                  /* worker slot, 0 for the watcher */
+    uint32_t slot;                  /* worker slot, 0 for the watcher and the elector */
     uint32_t gen;                   /* generation of the current/last incarnation */
     pid_t pid;                      /* 0 when not running */
     enum child_state state;         /* see above */
@@ -48,7 +49,7 @@ struct child {
 };
 
 struct child_table {
-    struct child *v;                /* children, watcher first (owned) */
+    struct child *v;                /* watcher, workers 0..n-1, elector if any (owned) */
     uint32_t n;                     /* number of children */
     uint32_t next_gen;              /* next generation to hand out */
     uint64_t backoff_base_ms;       /* first restart delay after a failure */
@@ -59,6 +60,10 @@ struct child_table {
 
 /* child_table_init - one watcher + nworkers workers, all DOWN and due now */
 int child_table_init(struct child_table *t, uint32_t nworkers);
+
+/* child_table_init_ex - the same, plus an elector (role PROTO_ROLE_ELECTOR,
+ * slot 0, last in the array) when elector is true */
+int child_table_init_ex(struct child_table *t, uint32_t nworkers, bool elector);
 
 /* child_table_free - free the array and in-flight keys (does not kill) */
 void child_table_free(struct child_table *t);
@@ -83,6 +88,9 @@ uint64_t child_exited(struct child_table *t, struct child *c, int status, uint64
 
 /* child_crashlooping - true when some child has failed crashloop_failures times in a row */
 bool child_crashlooping(const struct child_table *t);
+
+/* child_role_name - "watcher", "worker", "elector" (static string) */
+const char *child_role_name(int role);
 
 /* child_status_text - "exit 1", "signal 9" for logs */
 void child_status_text(int status, char *buf, size_t cap);

@@ -1,5 +1,6 @@
 /*
- * child.c - the supervisor's process table.
+ * child.c - the supervisor's process table: watcher, workers and (with
+ * --leader-elect) the elector.
  *
  * Spawns children with fork+exec (every child gets a fresh address space and
  * builds its own ZeroMQ context after exec), records exits, and decides when
@@ -24,15 +25,23 @@
 #include "fh_err.h"
 #include "proto.h"
 
-/* child_table_init - allocate the table: slot order is watcher, workers 0..n-1 */
+/* child_table_init - the table without an elector */
 int
 child_table_init(struct child_table *t, uint32_t nworkers)
 {
+    return child_table_init_ex(t, nworkers, false);
+}
+
+/* child_table_init_ex - allocate the table: watcher, workers 0..n-1, then
+ * the elector (slot 0) when asked for */
+int
+child_table_init_ex(struct child_table *t, uint32_t nworkers, bool elector)
+{
     memset(t, 0, sizeof(*t));
-    t->v = calloc((size_t)nworkers + 1, sizeof(*t->v));
+    t->v = calloc((size_t)nworkers + 1 + (elector ? 1 : 0), sizeof(*t->v));
     if (!t->v)
         return -FH_ENOMEM;
-    t->n = nworkers + 1;
+    t->n = nworkers + 1 + (elector ? 1 : 0);
     t->next_gen = 1;
     t->backoff_base_ms = 500;
     t->backoff_max_ms = 30000;
@@ -44,7 +53,23 @@ child_table_init(struct child_table *t, uint32_t nworkers)
         t->v[i + 1].role = PROTO_ROLE_WORKER;
         t->v[i + 1].slot = i;
     }
+    if (elector) {
+        t->v[nworkers + 1].role = PROTO_ROLE_ELECTOR;
+        t->v[nworkers + 1].slot = 0;
+    }
     return 0;
+}
+
+/* child_role_name - role names as used in routing ids and logs */
+const char *
+child_role_name(int role)
+{
+    switch (role) {
+    case PROTO_ROLE_WATCHER: return "watcher";
+    case PROTO_ROLE_WORKER:  return "worker";
+    case PROTO_ROLE_ELECTOR: return "elector";
+    default:                 return "child";
+    }
 }
 
 /* child_table_free - release memory; processes are the caller's business */

@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import selectors
+import shutil
 import signal
 import ssl
 import subprocess
@@ -97,6 +98,8 @@ class Emu:
             self.proc.kill()
             rc = "killed"
         self.log.close()
+        if rc == 0:
+            shutil.rmtree(self.tmp, ignore_errors=True)
         return rc
 
 

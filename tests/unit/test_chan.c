@@ -464,6 +464,7 @@ test_routing_id_parse(void **state)
         { "worker.0.0", PROTO_ROLE_WORKER, 0, 0 },
         { "worker.4294967295.4294967295", PROTO_ROLE_WORKER, UINT32_MAX, UINT32_MAX },
         { "watcher.10.100", PROTO_ROLE_WATCHER, 10, 100 },
+        { "elector.0.9", PROTO_ROLE_ELECTOR, 0, 9 },
     };
     static const char *const bad[] = {
         "", "worker", "worker.", "worker.3", "worker.3.", "worker..7", ".3.7",
@@ -472,6 +473,7 @@ test_routing_id_parse(void **state)
         "worker.1.4294967296", "worker.99999999999999999999.1", "worker. 3.7",
         "worker.3.7 ", " worker.3.7", "Worker.3.7", "workers.3.7", "supervisor.0.1",
         "worker.3.7x", "worker.3:7", "worker_3_7", "watcher.0x1.2", "worker.3.7\n",
+        "electors.0.1", "elector.0", "Elector.0.1",
     };
     int role;
     uint32_t slot, gen;
@@ -517,7 +519,7 @@ test_routing_id_format(void **state)
                      -FH_ETOOBIG);
     assert_string_equal(tiny, "");
     assert_int_equal(chan_routing_id_format(out, sizeof(out), 0, 1, 1), -FH_EINVAL);
-    assert_int_equal(chan_routing_id_format(out, sizeof(out), 3, 1, 1), -FH_EINVAL);
+    assert_int_equal(chan_routing_id_format(out, sizeof(out), 4, 1, 1), -FH_EINVAL);
 }
 
 static void

@@ -40,6 +40,31 @@ test_table_layout(void **state)
 }
 
 static void
+test_table_with_elector(void **state)
+{
+    struct child_table t;
+
+    (void)state;
+    assert_int_equal(child_table_init_ex(&t, 2, true), 0);
+    assert_int_equal(t.n, 4);
+    assert_int_equal(t.v[0].role, PROTO_ROLE_WATCHER);
+    assert_int_equal(t.v[2].role, PROTO_ROLE_WORKER);
+    assert_int_equal(t.v[2].slot, 1);
+    assert_int_equal(t.v[3].role, PROTO_ROLE_ELECTOR);
+    assert_int_equal(t.v[3].slot, 0);
+    assert_ptr_equal(child_find(&t, PROTO_ROLE_ELECTOR, 0), &t.v[3]);
+    assert_string_equal(child_role_name(t.v[3].role), "elector");
+    assert_string_equal(child_role_name(PROTO_ROLE_WATCHER), "watcher");
+    assert_string_equal(child_role_name(PROTO_ROLE_WORKER), "worker");
+    child_table_free(&t);
+
+    assert_int_equal(child_table_init_ex(&t, 2, false), 0);
+    assert_int_equal(t.n, 3);
+    assert_null(child_find(&t, PROTO_ROLE_ELECTOR, 0));
+    child_table_free(&t);
+}
+
+static void
 test_spawn_and_exit_codes(void **state)
 {
     struct child_table t;
@@ -118,6 +143,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_layout),
+        cmocka_unit_test(test_table_with_elector),
         cmocka_unit_test(test_spawn_and_exit_codes),
         cmocka_unit_test(test_crashloop_and_signal_text),
     };

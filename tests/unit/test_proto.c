@@ -110,6 +110,11 @@ sample(int type)
         m.u.result.api_reads = 3;
         m.u.result.api_writes = 1;
         break;
+    case PROTO_LEADER:
+        m.gen = 9;
+        m.u.leader.lead = true;
+        m.u.leader.holder = S("node-a_0123456789abcdef");
+        break;
     default:
         break;
     }
@@ -117,7 +122,7 @@ sample(int type)
 }
 
 static const char *const vector_names[PROTO_TYPE_MAX] = {
-    NULL, "hello", "heartbeat", "quit", "event", "synced", "task", "result",
+    NULL, "hello", "heartbeat", "quit", "event", "synced", "task", "result", "leader",
 };
 
 /* ------------------------------------------------------------------------ */
@@ -277,6 +282,10 @@ assert_msg_eq(const struct proto_msg *a, const struct proto_msg *b)
         assert_str_eq(a->u.result.message, b->u.result.message);
         assert_int_equal(a->u.result.api_reads, b->u.result.api_reads);
         assert_int_equal(a->u.result.api_writes, b->u.result.api_writes);
+        break;
+    case PROTO_LEADER:
+        assert_int_equal(a->u.leader.lead, b->u.leader.lead);
+        assert_str_eq(a->u.leader.holder, b->u.leader.holder);
         break;
     default:
         break;
@@ -445,6 +454,20 @@ test_roundtrip_optional_absent(void **state)
     m.u.hello.role = PROTO_ROLE_WATCHER;
     m.u.hello.slot = 0;
     roundtrip(&m);
+
+    /* an elector hello */
+    m.u.hello.role = PROTO_ROLE_ELECTOR;
+    roundtrip(&m);
+
+    /* leader: lead false (a required bool is written even when false), no holder */
+    m = sample(PROTO_LEADER);
+    m.u.leader.lead = false;
+    m.u.leader.holder = NULL;
+    roundtrip(&m);
+
+    /* leader: released lease, holder "" is present, not absent */
+    m.u.leader.holder = S("");
+    roundtrip(&m);
 }
 
 static void
@@ -550,7 +573,7 @@ test_encode_rejects_bad_input(void **state)
     m = sample(PROTO_HELLO); m.type = 0;                          EXPECT_ENC(-FH_EINVAL);
     m = sample(PROTO_HELLO); m.type = PROTO_TYPE_MAX;             EXPECT_ENC(-FH_EINVAL);
     m = sample(PROTO_HELLO); m.u.hello.role = 0;                  EXPECT_ENC(-FH_EINVAL);
-    m = sample(PROTO_HELLO); m.u.hello.role = 3;                  EXPECT_ENC(-FH_EINVAL);
+    m = sample(PROTO_HELLO); m.u.hello.role = 4;                  EXPECT_ENC(-FH_EINVAL);
     m = sample(PROTO_HELLO); m.u.hello.pid = 0;                   EXPECT_ENC(-FH_EINVAL);
     m = sample(PROTO_HELLO); m.u.hello.pid = -5;                  EXPECT_ENC(-FH_EINVAL);
     m = sample(PROTO_SYNCED); m.u.synced.res = 4;                 EXPECT_ENC(-FH_EINVAL);
@@ -648,6 +671,7 @@ test_type_names(void **state)
     assert_string_equal(proto_type_name(PROTO_SYNCED), "SYNCED");
     assert_string_equal(proto_type_name(PROTO_TASK), "TASK");
     assert_string_equal(proto_type_name(PROTO_RESULT), "RESULT");
+    assert_string_equal(proto_type_name(PROTO_LEADER), "LEADER");
     assert_string_equal(proto_type_name(0), "UNKNOWN");
     assert_string_equal(proto_type_name(PROTO_TYPE_MAX), "UNKNOWN");
     assert_string_equal(proto_type_name(-1), "UNKNOWN");
@@ -722,7 +746,8 @@ static const struct edit edits[] = {
     { "hello", "0", E_SET, "a1 31", 0, EP },                          /* version "1" */
     { "hello", "0", E_SET, "cb 3f f0 00 00 00 00 00 00", 0, EP },     /* version 1.0 */
     { "heartbeat", "1", E_SET, "00", 0, EP },                         /* type 0 */
-    { "heartbeat", "1", E_SET, "08", 0, EP },                         /* type 8 */
+    { "heartbeat", "1", E_SET, "09", 0, EP },                         /* type 9 */
+    { "heartbeat", "1", E_SET, "08", 0, EP },                         /* LEADER needs "lead" */
     { "heartbeat", "1", E_SET, "cd 01 02", 0, EP },                   /* type 258 */
     { "heartbeat", "1", E_SET, "ff", 0, EP },                         /* type -1 */
     { "heartbeat", "1", E_SET, "a1 32", 0, EP },
@@ -739,7 +764,8 @@ static const struct edit edits[] = {
     /* hello */
     { "hello", "3.role", E_SET, "a1 32", 0, EP },
     { "hello", "3.role", E_SET, "00", 0, EP },
-    { "hello", "3.role", E_SET, "03", 0, EP },
+    { "hello", "3.role", E_SET, "04", 0, EP },
+    { "hello", "3.role", E_SET, "03", 0, 0 },                         /* elector */
     { "hello", "3.role", E_SET, "cd 01 02", 0, EP },                  /* 258 wraps to 2 in uint8 */
     { "hello", "3.role", E_SET, "01", 0, 0 },
     { "hello", "3.slot", E_SET, "ff", 0, EP },
@@ -759,6 +785,18 @@ static const struct edit edits[] = {
     { "hello", "3.role", E_DUP, NULL, 0, EP },
     { "hello", "3", E_ADD, "a5 72 6f 6c 65 00 05", 0, 0 },            /* "role\0" is another key */
     { "hello", "3", E_ADD, "a3 7a 7a 7a 93 91 80 c0 d4 01 02", 0, 0 },/* nested unknown value */
+    /* leader */
+    { "leader", "3.lead", E_DEL, NULL, 0, EP },
+    { "leader", "3.lead", E_SET, "01", 0, EP },                       /* int is not bool */
+    { "leader", "3.lead", E_SET, "c0", 0, EP },
+    { "leader", "3.lead", E_SET, "c2", 0, 0 },
+    { "leader", "3.lead", E_DUP, NULL, 0, EP },
+    { "leader", "3.holder", E_DEL, NULL, 0, 0 },
+    { "leader", "3.holder", E_SET, "a0", 0, 0 },                      /* released */
+    { "leader", "3.holder", E_SET, NULL, PROTO_MAX_NAME, 0 },
+    { "leader", "3.holder", E_SET, NULL, PROTO_MAX_NAME + 1, EP },
+    { "leader", "3.holder", E_SET, "a3 61 00 62", 0, EP },
+    { "leader", "3.holder", E_SET, "c3", 0, EP },
     /* synced */
     { "synced", "3.res", E_SET, "00", 0, EP },
     { "synced", "3.res", E_SET, "04", 0, EP },

@@ -60,6 +60,7 @@ samples = {
     "result": [1, 7, 7, (("ns", "team-a"), ("name", "db-creds"), ("out", 2), ("err", 2),
           ("ra", 1500), ("fhrv", "12346"), ("brv", "778"), ("msg", "apiserver throttled (429)"),
           ("reads", 3), ("writes", 1))],
+    "leader": [1, 8, 9, (("lead", True), ("holder", "node-a_0123456789abcdef"))],
 }
 desc = {
     "hello": "HELLO gen 7: worker slot 3, pid 4242",
@@ -69,6 +70,7 @@ desc = {
     "synced": "SYNCED gen 2: the Secret list is complete",
     "task": "TASK gen 0: team-a/db-creds attempt 2, verify, with fh, secret and bundle (see test_proto.c sample_task)",
     "result": "RESULT gen 7: RETRY/THROTTLED after 1500 ms (see test_proto.c sample_result)",
+    "leader": "LEADER gen 9: lead, holder node-a_0123456789abcdef",
 }
 out = sys.argv[1]
 for name, v in samples.items():
