@@ -20,6 +20,8 @@ Standard library only. Entry point: ``tests/kube-emulator/kube-emulator``
 - gc          background controllers: garbage collector, namespace and CRD cleanup
 - admin       /emulator/v1 admin API: stats, faults, latency, watch control
 - fleet_sim   Fleet Bundle simulation (--fleet-sim)
+- yamlsub     small YAML reader for Bundle manifests (no PyYAML in the emulator)
+- protobuf    decoding of k8s protobuf request bodies (kubectl create secret ...)
 - errors      metav1.Status errors
 - util        time formats, copying, JSON helpers, names
 """

@@ -1,0 +1,120 @@
+/*
+ * lease_config.c - the settings of leader election: timing defaults and
+ * their validation (shared by fh-supervisor, which refuses bad flags at
+ * start, and fh-elector), the default Lease namespace, and our identity.
+ *
+ * Owns nothing: results go into caller buffers.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fh_err.h"
+#include "kube_util.h"
+#include "lease.h"
+
+/* lease_timing_defaults - client-go's defaults for "core clients" */
+void
+lease_timing_defaults(struct lease_timing *t)
+{
+    t->lease_ms = LEASE_DEFAULT_DURATION_MS;
+    t->renew_ms = LEASE_DEFAULT_RENEW_MS;
+    t->retry_ms = LEASE_DEFAULT_RETRY_MS;
+}
+
+/* s_why - write a reason if the caller wants one */
+static int
+s_why(char *why, size_t cap, const char *text, uint64_t a, uint64_t b)
+{
+    if (why && cap)
+        snprintf(why, cap, text, (unsigned long long)a, (unsigned long long)b);
+    return -FH_EINVAL;
+}
+
+/* lease_timing_check - LeaseDuration > RenewDeadline > 1.2 x RetryPeriod */
+int
+lease_timing_check(const struct lease_timing *t, char *why, size_t cap)
+{
+    if (!t)
+        return -FH_EINVAL;
+    if (t->retry_ms == 0)
+        return s_why(why, cap, "--leader-elect-retry-period must be positive (got %llu ms%.0llu)",
+                     t->retry_ms, 0);
+    if (t->lease_ms < 1000)
+        return s_why(why, cap, "--leader-elect-lease-duration must be at least 1s (got %llu ms%.0llu)",
+                     t->lease_ms, 0);
+    if (t->lease_ms <= t->renew_ms)
+        return s_why(why, cap, "--leader-elect-lease-duration (%llu ms) must be greater than "
+                     "--leader-elect-renew-deadline (%llu ms)", t->lease_ms, t->renew_ms);
+    /* renew > 1.2 * retry, in integers: 10 * renew > 12 * retry */
+    if (t->renew_ms > UINT64_MAX / 10 || t->retry_ms > UINT64_MAX / LEASE_JITTER_TENTHS ||
+        t->renew_ms * 10 <= t->retry_ms * LEASE_JITTER_TENTHS)
+        return s_why(why, cap, "--leader-elect-renew-deadline (%llu ms) must be greater than 1.2 x "
+                     "--leader-elect-retry-period (%llu ms)", t->renew_ms, t->retry_ms);
+    return 0;
+}
+
+/* s_put - copy s into out, or -FH_ETOOBIG */
+static int
+s_put(char *out, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (!out || n >= cap)
+        return -FH_ETOOBIG;
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
+/* lease_default_namespace - in-cluster file, kubeconfig context, "default" */
+int
+lease_default_namespace(const char *sa_file, const char *context_ns, char *out, size_t cap)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (sa_file && kube_read_file(sa_file, 4096, &text, &len) == 0) {
+        kube_trim(text);
+        if (text[0]) {
+            rc = s_put(out, cap, text);
+            free(text);
+            return rc;
+        }
+    }
+    free(text);
+    if (context_ns && context_ns[0])
+        return s_put(out, cap, context_ns);
+    return s_put(out, cap, "default");
+}
+
+/* lease_identity_make - hostname + "_" + 64 random bits in hex */
+int
+lease_identity_make(char *out, size_t cap)
+{
+    char host[256];
+    uint64_t r = 0;
+    size_t maxhost = LEASE_IDENTITY_MAX - 17;   /* "_" + 16 hex digits */
+    int n;
+
+    if (gethostname(host, sizeof(host)) != 0 || !host[0])
+        snprintf(host, sizeof(host), "fleet-handshake");
+    host[sizeof(host) - 1] = '\0';
+    if (strlen(host) > maxhost)
+        host[maxhost] = '\0';
+    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
+    }
+    n = snprintf(out, cap, "%s_%016llx", host, (unsigned long long)r);
+    if (n < 0 || (size_t)n >= cap)
+        return -FH_ETOOBIG;
+    return 0;
+}
