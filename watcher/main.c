@@ -64,6 +64,18 @@ struct watcher {
     unsigned long bad_objects;  /* objects we could not convert */
 };
 
+/* res_name - what a resource is called in logs */
+static const char *
+res_name(int res)
+{
+    switch (res) {
+    case PROTO_RES_FH: return "fleethandshakes.riverpointtechnology.com";
+    case PROTO_RES_SECRET: return "secrets";
+    case PROTO_RES_BUNDLE: return "bundles.fleet.cattle.io";
+    default: return "?";
+    }
+}
+
 /* now_ms - monotonic milliseconds */
 static uint64_t
 now_ms(void)
@@ -111,11 +123,12 @@ on_event(void *arg, enum kube_event_type type, const cJSON *obj)
     rc = obj_meta_from_json(r->res, obj, &m.u.event.obj);
     if (rc < 0) {
         r->w->bad_objects++;
-        log_warn(&r->w->log, NULL, "dropping object of resource %d: %s", r->res, fh_strerror(rc));
+        log_warn(&r->w->log, NULL, "dropping a malformed object of %s: %s", res_name(r->res),
+                 fh_strerror(rc));
         return;
     }
     snprintf(key, sizeof(key), "%s/%s", m.u.event.obj.ns, m.u.event.obj.name);
-    log_debug(&r->w->log, key, "event %d res %d rv %s", m.u.event.type, r->res,
+    log_debug(&r->w->log, key, "event %d on %s rv %s", m.u.event.type, res_name(r->res),
               m.u.event.obj.rv ? m.u.event.obj.rv : "");
     rc = send_msg(r->w, &m);
     if (rc < 0)
@@ -136,7 +149,7 @@ on_synced(void *arg)
     m.type = PROTO_SYNCED;
     m.u.synced.res = (uint8_t)r->res;
     if (!r->synced)
-        log_info(&r->w->log, NULL, "initial list of resource %d synced", r->res);
+        log_info(&r->w->log, NULL, "initial list of %s synced", res_name(r->res));
     r->synced = true;
     send_msg(r->w, &m);
 }
@@ -147,7 +160,14 @@ on_error(void *arg, int err, const char *what)
 {
     struct wres *r = arg;
 
-    log_warn(&r->w->log, NULL, "resource %d: %s: %s", r->res, what ? what : "", fh_strerror(err));
+    /* Forbidden here means the RBAC rules lack list/watch on this resource:
+     * say so plainly, it is the first thing an operator admin will look for. */
+    if (err == -FH_EFORBIDDEN || err == -FH_EUNAUTHORIZED)
+        log_error(&r->w->log, NULL, "cannot list/watch %s: %s (%s); check the operator's RBAC rules",
+                  res_name(r->res), fh_strerror(err), what ? what : "");
+    else
+        log_warn(&r->w->log, NULL, "list/watch of %s: %s: %s", res_name(r->res), what ? what : "",
+                 fh_strerror(err));
 }
 
 /* add_reflector - one list+watch */
