@@ -6,6 +6,7 @@
  * Owns nothing: results go into caller buffers.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,17 @@ lease_timing_defaults(struct lease_timing *t)
     t->retry_ms = LEASE_DEFAULT_RETRY_MS;
 }
 
-/* s_why - write a reason if the caller wants one */
-static int
-s_why(char *why, size_t cap, const char *text, uint64_t a, uint64_t b)
+/* s_why - write a reason if the caller wants one; always -FH_EINVAL */
+static int __attribute__((format(printf, 3, 4)))
+s_why(char *why, size_t cap, const char *fmt, ...)
 {
-    if (why && cap)
-        snprintf(why, cap, text, (unsigned long long)a, (unsigned long long)b);
+    va_list ap;
+
+    if (why && cap) {
+        va_start(ap, fmt);
+        vsnprintf(why, cap, fmt, ap);
+        va_end(ap);
+    }
     return -FH_EINVAL;
 }
 
@@ -43,19 +49,20 @@ lease_timing_check(const struct lease_timing *t, char *why, size_t cap)
     if (!t)
         return -FH_EINVAL;
     if (t->retry_ms == 0)
-        return s_why(why, cap, "--leader-elect-retry-period must be positive (got %llu ms%.0llu)",
-                     t->retry_ms, 0);
+        return s_why(why, cap, "--leader-elect-retry-period must be positive");
     if (t->lease_ms < 1000)
-        return s_why(why, cap, "--leader-elect-lease-duration must be at least 1s (got %llu ms%.0llu)",
-                     t->lease_ms, 0);
+        return s_why(why, cap, "--leader-elect-lease-duration must be at least 1s (got %llu ms)",
+                     (unsigned long long)t->lease_ms);
     if (t->lease_ms <= t->renew_ms)
         return s_why(why, cap, "--leader-elect-lease-duration (%llu ms) must be greater than "
-                     "--leader-elect-renew-deadline (%llu ms)", t->lease_ms, t->renew_ms);
+                     "--leader-elect-renew-deadline (%llu ms)", (unsigned long long)t->lease_ms,
+                     (unsigned long long)t->renew_ms);
     /* renew > 1.2 * retry, in integers: 10 * renew > 12 * retry */
     if (t->renew_ms > UINT64_MAX / 10 || t->retry_ms > UINT64_MAX / LEASE_JITTER_TENTHS ||
         t->renew_ms * 10 <= t->retry_ms * LEASE_JITTER_TENTHS)
         return s_why(why, cap, "--leader-elect-renew-deadline (%llu ms) must be greater than 1.2 x "
-                     "--leader-elect-retry-period (%llu ms)", t->renew_ms, t->retry_ms);
+                     "--leader-elect-retry-period (%llu ms)", (unsigned long long)t->renew_ms,
+                     (unsigned long long)t->retry_ms);
     return 0;
 }
 

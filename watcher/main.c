@@ -13,7 +13,6 @@
  * Process-wide state lives here: the signal flag and struct watcher.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 #include <zmq.h>
 
 #include "chan.h"
+#include "child_proc.h"
 #include "fh_err.h"
 #include "fh_log.h"
 #include "kube_client.h"
@@ -35,10 +35,9 @@
 #include "obj_meta.h"
 #include "proto.h"
 
-#define MAX_NAMESPACES     64
+#define MAX_NAMESPACES     CHILD_MAX_NAMESPACES
 #define MAX_POLL_ITEMS     256
 #define SUPERVISOR_SILENCE_MS 15000
-#define EXIT_CONFIG        78
 
 static volatile sig_atomic_t stop_requested;
 
@@ -74,16 +73,6 @@ res_name(int res)
     case PROTO_RES_BUNDLE: return "bundles.fleet.cattle.io";
     default: return "?";
     }
-}
-
-/* now_ms - monotonic milliseconds */
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* on_signal - only sets a flag; zmq_poll returns EINTR */
@@ -250,13 +239,9 @@ handle_supervisor(struct watcher *w, uint64_t *last_seen)
         }
         if (rc < 0)
             return 1;
-        *last_seen = now_ms();
+        *last_seen = fh_now_ms();
         if (m.type == PROTO_HEARTBEAT) {
-            struct proto_msg hb;
-
-            memset(&hb, 0, sizeof(hb));
-            hb.type = PROTO_HEARTBEAT;
-            send_msg(w, &hb);
+            child_reply_heartbeat(w->sock, w->gen);
         } else if (m.type == PROTO_QUIT) {
             log_info(&w->log, NULL, "quit requested");
             stop = 1;
@@ -266,69 +251,23 @@ handle_supervisor(struct watcher *w, uint64_t *last_seen)
     return stop;
 }
 
-/* usage - print help */
-static void
-usage(FILE *f)
-{
-    fprintf(f, "usage: fh-watcher --endpoint ipc://PATH --gen N [--kubeconfig PATH]\n"
-               "                  [--namespace NS]... [--log-level debug|info|warn|error]\n"
-               "Started by fh-supervisor; not meant to be run by hand.\n");
-}
-
 int
 main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "endpoint", required_argument, NULL, 'e' },
-        { "gen", required_argument, NULL, 'g' },
-        { "slot", required_argument, NULL, 's' },
-        { "kubeconfig", required_argument, NULL, 'k' },
-        { "namespace", required_argument, NULL, 'n' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct watcher w;
-    const char *endpoint = NULL, *kubeconfig = NULL;
-    const char *namespaces[MAX_NAMESPACES];
-    size_t nns = 0;
-    enum fh_log_level lvl = FH_LOG_INFO;
-    char err[512], rid[64];
+    struct child_args args;
+    char err[512];
     struct sigaction sa;
-    struct proto_msg hello;
     uint64_t last_seen;
     int exit_code = 1;
-    int c, rc;
+    int rc;
 
     memset(&w, 0, sizeof(w));
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'e': endpoint = optarg; break;
-        case 'g': w.gen = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 's': break;
-        case 'k': kubeconfig = optarg; break;
-        case 'n':
-            if (nns >= MAX_NAMESPACES) {
-                fprintf(stderr, "too many --namespace flags (max %d)\n", MAX_NAMESPACES);
-                return EXIT_CONFIG;
-            }
-            namespaces[nns++] = optarg;
-            break;
-        case 'l':
-            if (fh_log_level_parse(optarg, &lvl) < 0) {
-                fprintf(stderr, "bad --log-level %s\n", optarg);
-                return EXIT_CONFIG;
-            }
-            break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return EXIT_CONFIG;
-        }
-    }
-    fh_log_init(&w.log, "watcher", lvl);
-    if (!endpoint) {
-        usage(stderr);
-        return EXIT_CONFIG;
-    }
+    rc = child_args_parse(argc, argv, "fh-watcher", true, &args);
+    if (rc != 0)
+        return rc > 0 ? 0 : CHILD_EXIT_CONFIG;
+    w.gen = args.gen;
+    fh_log_init(&w.log, "watcher", args.level);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
@@ -336,10 +275,10 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
 
-    rc = kube_config_load(kubeconfig, &w.cfg, err, sizeof(err));
+    rc = kube_config_load(args.kubeconfig, &w.cfg, err, sizeof(err));
     if (rc < 0) {
         log_error(&w.log, NULL, "cannot load apiserver config: %s", err);
-        exit_code = EXIT_CONFIG;
+        exit_code = CHILD_EXIT_CONFIG;
         goto out;
     }
     w.loop = kube_loop_new(w.cfg, NULL, &w.log);
@@ -348,30 +287,24 @@ main(int argc, char **argv)
         goto out;
     }
     w.zctx = zmq_ctx_new();
-    chan_routing_id_format(rid, sizeof(rid), PROTO_ROLE_WATCHER, 0, w.gen);
-    w.sock = w.zctx ? chan_dealer_connect(w.zctx, endpoint, rid, &rc) : NULL;
+    w.sock = w.zctx ? child_connect(w.zctx, PROTO_ROLE_WATCHER, &args, &rc) : NULL;
     if (!w.sock) {
-        log_error(&w.log, NULL, "cannot connect to %s", endpoint);
+        log_error(&w.log, NULL, "cannot connect to %s: %s", args.endpoint, fh_strerror(rc));
         goto out;
     }
-    memset(&hello, 0, sizeof(hello));
-    hello.type = PROTO_HELLO;
-    hello.u.hello.role = PROTO_ROLE_WATCHER;
-    hello.u.hello.pid = (int32_t)getpid();
-    send_msg(&w, &hello);
 
-    if (nns == 0)
+    if (args.nns == 0)
         rc = add_namespace(&w, "");
-    for (size_t i = 0; i < nns && rc == 0; i++)
-        rc = add_namespace(&w, namespaces[i]);
+    for (size_t i = 0; i < args.nns && rc == 0; i++)
+        rc = add_namespace(&w, args.namespaces[i]);
     if (rc < 0) {
         log_error(&w.log, NULL, "cannot start watches: %s", fh_strerror(rc));
         goto out;
     }
-    log_info(&w.log, NULL, "watching %s via %s", nns ? "selected namespaces" : "all namespaces",
+    log_info(&w.log, NULL, "watching %s via %s", args.nns ? "selected namespaces" : "all namespaces",
              w.cfg->source ? w.cfg->source : "?");
 
-    last_seen = now_ms();
+    last_seen = fh_now_ms();
     while (!stop_requested) {
         zmq_pollitem_t items[MAX_POLL_ITEMS];
         long timeout = 1000;
@@ -396,7 +329,7 @@ main(int argc, char **argv)
         if ((items[0].revents & ZMQ_POLLIN) && handle_supervisor(&w, &last_seen))
             break;
         kube_loop_dispatch(w.loop, items + 1, n);
-        if (now_ms() - last_seen > SUPERVISOR_SILENCE_MS) {
+        if (fh_now_ms() - last_seen > SUPERVISOR_SILENCE_MS) {
             log_error(&w.log, NULL, "supervisor silent for %d ms; exiting", SUPERVISOR_SILENCE_MS);
             goto out;
         }
@@ -406,8 +339,7 @@ main(int argc, char **argv)
     exit_code = 0;
 out:
     kube_loop_free(&w.loop);
-    if (w.sock)
-        zmq_close(w.sock);
+    chan_close(&w.sock);
     if (w.zctx)
         zmq_ctx_term(w.zctx);
     kube_config_free(&w.cfg);

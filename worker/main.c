@@ -13,7 +13,6 @@
  * Process-wide state lives here: the signal flag.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include <zmq.h>
 
 #include "chan.h"
+#include "child_proc.h"
 #include "fh_err.h"
 #include "fh_log.h"
 #include "kube_client.h"
@@ -37,7 +37,6 @@
 #include "secret_mem.h"
 
 #define SUPERVISOR_SILENCE_MS 15000
-#define EXIT_CONFIG 78
 
 static volatile sig_atomic_t stop_requested;
 
@@ -47,16 +46,6 @@ on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-/* now_ms - monotonic milliseconds */
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* wiping_free - cJSON's free: every buffer cJSON used may have held Secret
@@ -117,63 +106,26 @@ run_task(void *sock, uint32_t gen, struct kube_client *kc, const struct fh_log *
     return rc;
 }
 
-/* usage - print help */
-static void
-usage(FILE *f)
-{
-    fprintf(f, "usage: fh-worker --endpoint ipc://PATH --slot N --gen N [--kubeconfig PATH]\n"
-               "                 [--log-level debug|info|warn|error]\n"
-               "Started by fh-supervisor; not meant to be run by hand.\n");
-}
-
 int
 main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "endpoint", required_argument, NULL, 'e' },
-        { "gen", required_argument, NULL, 'g' },
-        { "slot", required_argument, NULL, 's' },
-        { "kubeconfig", required_argument, NULL, 'k' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    struct child_args args;
     struct fh_log log;
     struct kube_config *cfg = NULL;
     struct kube_client *kc = NULL;
-    const char *endpoint = NULL, *kubeconfig = NULL;
-    enum fh_log_level lvl = FH_LOG_INFO;
-    uint32_t gen = 0, slot = 0;
     void *zctx = NULL, *sock = NULL;
-    char err[512], rid[64], name[32];
+    char err[512], name[32];
     struct sigaction sa;
     struct proto_msg m;
     uint64_t last_seen;
     int exit_code = 1;
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'e': endpoint = optarg; break;
-        case 'g': gen = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 's': slot = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 'k': kubeconfig = optarg; break;
-        case 'l':
-            if (fh_log_level_parse(optarg, &lvl) < 0) {
-                fprintf(stderr, "bad --log-level %s\n", optarg);
-                return EXIT_CONFIG;
-            }
-            break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return EXIT_CONFIG;
-        }
-    }
-    snprintf(name, sizeof(name), "worker.%u", slot);
-    fh_log_init(&log, name, lvl);
-    if (!endpoint) {
-        usage(stderr);
-        return EXIT_CONFIG;
-    }
+    rc = child_args_parse(argc, argv, "fh-worker", false, &args);
+    if (rc != 0)
+        return rc > 0 ? 0 : CHILD_EXIT_CONFIG;
+    snprintf(name, sizeof(name), "worker.%u", args.slot);
+    fh_log_init(&log, name, args.level);
     harden(&log);
     {
         cJSON_Hooks hooks = { malloc, wiping_free };
@@ -186,34 +138,23 @@ main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    rc = kube_config_load(kubeconfig, &cfg, err, sizeof(err));
+    rc = kube_config_load(args.kubeconfig, &cfg, err, sizeof(err));
     if (rc < 0) {
         log_error(&log, NULL, "cannot load apiserver config: %s", err);
-        exit_code = EXIT_CONFIG;
+        exit_code = CHILD_EXIT_CONFIG;
         goto out;
     }
     kc = kube_client_new(cfg, NULL, &log);
     if (!kc)
         goto out;
     zctx = zmq_ctx_new();
-    chan_routing_id_format(rid, sizeof(rid), PROTO_ROLE_WORKER, slot, gen);
-    sock = zctx ? chan_dealer_connect(zctx, endpoint, rid, &rc) : NULL;
+    sock = zctx ? child_connect(zctx, PROTO_ROLE_WORKER, &args, &rc) : NULL;
     if (!sock) {
-        log_error(&log, NULL, "cannot connect to %s", endpoint);
-        goto out;
-    }
-    memset(&m, 0, sizeof(m));
-    m.type = PROTO_HELLO;
-    m.gen = gen;
-    m.u.hello.role = PROTO_ROLE_WORKER;
-    m.u.hello.slot = slot;
-    m.u.hello.pid = (int32_t)getpid();
-    if ((rc = chan_send(sock, NULL, &m, 0)) < 0) {
-        log_error(&log, NULL, "cannot greet supervisor: %s", fh_strerror(rc));
+        log_error(&log, NULL, "cannot connect to %s: %s", args.endpoint, fh_strerror(rc));
         goto out;
     }
 
-    last_seen = now_ms();
+    last_seen = fh_now_ms();
     while (!stop_requested) {
         zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
 
@@ -234,23 +175,17 @@ main(int argc, char **argv)
                 log_error(&log, NULL, "channel: %s", fh_strerror(rc));
                 goto out;
             }
-            last_seen = now_ms();
+            last_seen = fh_now_ms();
             switch (m.type) {
             case PROTO_TASK:
-                rc = run_task(sock, gen, kc, &log, &m.u.task);
+                rc = run_task(sock, args.gen, kc, &log, &m.u.task);
                 if (rc < 0)
                     log_error(&log, NULL, "cannot report result: %s", fh_strerror(rc));
-                last_seen = now_ms();
+                last_seen = fh_now_ms();
                 break;
-            case PROTO_HEARTBEAT: {
-                struct proto_msg hb;
-
-                memset(&hb, 0, sizeof(hb));
-                hb.type = PROTO_HEARTBEAT;
-                hb.gen = gen;
-                chan_send(sock, NULL, &hb, 0);
+            case PROTO_HEARTBEAT:
+                child_reply_heartbeat(sock, args.gen);
                 break;
-            }
             case PROTO_QUIT:
                 stop_requested = 1;
                 break;
@@ -259,15 +194,14 @@ main(int argc, char **argv)
             }
             proto_msg_clear(&m);
         }
-        if (now_ms() - last_seen > SUPERVISOR_SILENCE_MS) {
+        if (fh_now_ms() - last_seen > SUPERVISOR_SILENCE_MS) {
             log_error(&log, NULL, "supervisor silent for %d ms; exiting", SUPERVISOR_SILENCE_MS);
             goto out;
         }
     }
     exit_code = 0;
 out:
-    if (sock)
-        zmq_close(sock);
+    chan_close(&sock);
     if (zctx)
         zmq_ctx_term(zctx);
     kube_client_free(&kc);
