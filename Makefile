@@ -1,6 +1,6 @@
 # fleet-handshake - build, test and run.
 #
-#   make            build the three binaries (build/rel/bin)
+#   make            build the four binaries (build/rel/bin)
 #   make asan       the same with ASan+UBSan (build/asan/bin)
 #   make check      install missing packages, build both, run every test
 #   make demo       emulator + Fleet simulation + operator, end to end
@@ -8,8 +8,8 @@
 #   make bench      throughput/latency benchmark (BENCH_N=1000 by default)
 #
 # Sources are discovered: every .c under common/ kube/ proto/ supervisor/
-# worker/ watcher/ except the three main.c files goes into one static
-# archive; each binary links its main.c against it. Unit tests are
+# worker/ watcher/ elector/ except the four main.c files goes into its
+# folder's static archive; each binary links its main.c against them. Unit tests are
 # tests/unit/test_*.c; a test may list linker --wrap symbols, one per line, in
 # tests/unit/test_*.wrap.
 
@@ -34,8 +34,8 @@ endif
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS_V) $(CFLAGS)
 LDLIBS_ALL := $(PKG_LIBS) -lm
 
-SRC_DIRS := common kube proto supervisor worker watcher
-MAIN_SRCS := supervisor/main.c watcher/main.c worker/main.c
+SRC_DIRS := common kube proto supervisor worker watcher elector
+MAIN_SRCS := supervisor/main.c watcher/main.c worker/main.c elector/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRCS),$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # One archive per source folder, linked dependents-first.
@@ -43,11 +43,13 @@ dir_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(MAIN_SRCS),$(wildcard 
 libs_of  = $(foreach d,$(1),$(BUILD)/lib$(d).a)
 # archives reference each other (common/chan.c uses proto/), so link them as a group
 link_group = -Wl,--start-group $(call libs_of,$(1)) -Wl,--end-group
-BIN_DIRS_supervisor := supervisor proto common
+# the supervisor links elector/ only for lease_timing_check (flag validation)
+BIN_DIRS_supervisor := supervisor elector proto common
 BIN_DIRS_watcher    := watcher kube proto common
 BIN_DIRS_worker     := worker kube proto common
+BIN_DIRS_elector    := elector kube proto common
 
-BINS := $(foreach b,supervisor watcher worker,$(if $(wildcard $(b)/main.c),$(BUILD)/bin/fh-$(b)))
+BINS := $(foreach b,supervisor watcher worker elector,$(if $(wildcard $(b)/main.c),$(BUILD)/bin/fh-$(b)))
 
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -135,4 +137,5 @@ bench: deps all
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/supervisor/main.d $(BUILD)/obj/watcher/main.d $(BUILD)/obj/worker/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/supervisor/main.d $(BUILD)/obj/watcher/main.d $(BUILD)/obj/worker/main.d \
+         $(BUILD)/obj/elector/main.d

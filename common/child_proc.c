@@ -1,13 +1,12 @@
 /*
  * child_proc.c - the parts every fh-supervisor child shares: common flags,
- * connecting to the supervisor and greeting it, heartbeats, the clock.
+ * connecting to the supervisor and greeting it, heartbeats.
  * Owns nothing beyond the socket it hands back.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -142,14 +141,4 @@ child_reply_heartbeat(void *sock, uint32_t gen)
     hb.type = PROTO_HEARTBEAT;
     hb.gen = gen;
     return chan_send(sock, NULL, &hb, ZMQ_DONTWAIT);
-}
-
-/* fh_now_ms - monotonic milliseconds */
-uint64_t
-fh_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

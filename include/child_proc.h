@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "fh_log.h"
+#include "fh_time.h"
 
 #define CHILD_MAX_NAMESPACES 64
 #define CHILD_EXIT_CONFIG    78     /* sysexits EX_CONFIG: the supervisor throttles restarts */
@@ -41,8 +42,5 @@ void *child_connect(void *zctx, int role, const struct child_args *a, int *err);
 
 /* child_reply_heartbeat - answer the supervisor's HEARTBEAT */
 int child_reply_heartbeat(void *sock, uint32_t gen);
-
-/* fh_now_ms - CLOCK_MONOTONIC in milliseconds */
-uint64_t fh_now_ms(void);
 
 #endif

@@ -8,19 +8,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
+#include "fh_time.h"
 #include "kube_backoff.h"
 
 #define BACKOFF_DEFAULT_INITIAL_MS 800
 #define BACKOFF_DEFAULT_MAX_MS     30000
 
-/* kube_now_ms - monotonic milliseconds */
+/* kube_now_ms - the shared monotonic clock, as the signed type timers here use */
 long
 kube_now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+    return (long)fh_now_ms();
 }
 
 /* kube_rng_seed - jitter only needs to differ between processes, not be secret */
@@ -38,17 +37,11 @@ kube_rng_seed(void)
     return s ? s : 0x9e3779b97f4a7c15ULL;
 }
 
-/* kube_rng_next - xorshift64* step */
+/* kube_rng_next - the shared xorshift64* generator (common/backoff.c) */
 uint64_t
 kube_rng_next(uint64_t *state)
 {
-    uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ULL;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545f4914f6cdd1dULL;
+    return backoff_rng_next(state);
 }
 
 /* kube_backoff_init - bounds and seed */
