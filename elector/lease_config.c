@@ -1,7 +1,8 @@
 /*
  * lease_config.c - the settings of leader election: timing defaults and
- * their validation (shared by fh-supervisor, which refuses bad flags at
- * start, and fh-elector), the default Lease namespace, and our identity.
+ * their validation, and our identity. Linked into fh-supervisor too (it
+ * refuses bad flags at start and makes the identity once, so a restarted
+ * elector resumes the Lease it holds), hence no dependency on kube/.
  *
  * Owns nothing: results go into caller buffers.
  */
@@ -16,7 +17,6 @@
 #include <unistd.h>
 
 #include "fh_err.h"
-#include "kube_util.h"
 #include "lease.h"
 
 /* lease_timing_defaults - client-go's defaults for "core clients" */
@@ -64,40 +64,6 @@ lease_timing_check(const struct lease_timing *t, char *why, size_t cap)
                      "--leader-elect-retry-period (%llu ms)", (unsigned long long)t->renew_ms,
                      (unsigned long long)t->retry_ms);
     return 0;
-}
-
-/* s_put - copy s into out, or -FH_ETOOBIG */
-static int
-s_put(char *out, size_t cap, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (!out || n >= cap)
-        return -FH_ETOOBIG;
-    memcpy(out, s, n + 1);
-    return 0;
-}
-
-/* lease_default_namespace - in-cluster file, kubeconfig context, "default" */
-int
-lease_default_namespace(const char *sa_file, const char *context_ns, char *out, size_t cap)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int rc;
-
-    if (sa_file && kube_read_file(sa_file, 4096, &text, &len) == 0) {
-        kube_trim(text);
-        if (text[0]) {
-            rc = s_put(out, cap, text);
-            free(text);
-            return rc;
-        }
-    }
-    free(text);
-    if (context_ns && context_ns[0])
-        return s_put(out, cap, context_ns);
-    return s_put(out, cap, "default");
 }
 
 /* lease_identity_make - hostname + "_" + 64 random bits in hex */

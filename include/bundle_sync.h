@@ -45,6 +45,7 @@ struct bsync_out {
     enum bsync_result result;
     bool created;                   /* WRITTEN by create rather than patch */
     char *bundle_rv;                /* WRITTEN: resourceVersion of our write; owned */
+    int64_t bundle_generation;      /* WRITTEN/UNCHANGED: the Bundle's metadata.generation */
     char owner[256];                /* FOREIGN/PREVIOUS_OWNER: who holds the Bundle */
     struct wreq_fail fail;          /* FAILED: what went wrong */
 };

@@ -12,6 +12,7 @@
  *   observedGeneration     metadata.generation this status describes
  *   bundleName             the Bundle this FleetHandshake manages, when it has one
  *   secretResourceVersion  the Secret resourceVersion the Bundle holds
+ *   bundleGeneration       the Bundle's metadata.generation as we left it
  *   lastSyncTime           RFC 3339 UTC, last Bundle write or confirmation
  *   conditions[Ready]      type, status True/False/Unknown, reason, message,
  *                          lastTransitionTime (changes only when status flips),
@@ -49,6 +50,10 @@ struct fh_status {
     int64_t observed_generation;
     char bundle_name[254];              /* "" when absent */
     char secret_rv[129];                /* "" when absent */
+    bool has_bundle_generation;         /* bundleGeneration present */
+    int64_t bundle_generation;          /* Bundle metadata.generation after our last
+                                         * write or check: a different live generation
+                                         * means someone edited the Bundle */
     char last_sync[FH_STATUS_TIME_MAX]; /* "" when absent */
     bool has_ready;                     /* a Ready condition exists */
     char ready_status[8];               /* "True" | "False" | "Unknown" */
@@ -73,6 +78,8 @@ struct fh_status_input {
     const char *target_ns;      /* spec.targetNamespace (Synced message) */
     const char *secret_rv;      /* SYNCED: resourceVersion of the Secret in the Bundle */
     bool bundle_written;        /* SYNCED: we wrote the Bundle now (lastSyncTime = now) */
+    bool has_bundle_generation; /* SYNCED: bundle_generation is known */
+    int64_t bundle_generation;  /* SYNCED: the Bundle's metadata.generation now */
     /*
      * detail, per reason (never Secret data; the caller sanitises apiserver text):
      *   PENDING            what we wait for (NULL: "waiting for the first sync")

@@ -6,6 +6,7 @@
  * there) and passes it to:
  *   sup_events.c   - watcher events -> caches, reverse indexes, work queue
  *   sup_dispatch.c - work queue -> TASK messages to idle workers, RESULTs back
+ *   sup_leader.c   - LEADER messages from the elector (--leader-elect)
  * Ownership: everything reachable from struct supervisor is owned by it and
  * released by sup_state_free().
  */
@@ -46,19 +47,23 @@ struct supervisor {
     struct fh_log log;          /* our logger */
     void *zctx;                 /* ZeroMQ context */
     void *router;               /* ROUTER socket all children connect to */
-    struct child_table children;/* watcher + workers */
+    struct child_table children;/* watcher + workers (+ elector with --leader-elect) */
     uint32_t nworkers;          /* --workers */
     struct workq *q;            /* keys to reconcile */
     struct fh_index *ix;        /* caches + reverse indexes */
     struct strmap *keys;        /* key -> struct keystate */
     bool synced[4];             /* per enum proto_res: first list complete */
     bool draining;              /* SIGTERM received: no new work */
+    bool leader_elect;          /* --leader-elect: dispatch only while leading */
+    bool leading;               /* the elector's last word: we hold the Lease */
+    char *leader;               /* holder the elector last reported (owned), NULL if unknown */
     bool was_busy;              /* work happened since the queue was last idle */
     uint64_t task_timeout_ms;   /* a busy worker is killed after this */
     struct sup_stats stats;     /* counters */
 };
 
-/* sup_state_init / sup_state_free - allocate and release the data structures */
+/* sup_state_init / sup_state_free - allocate and release the data structures;
+ * set s->leader_elect before sup_state_init (it adds the elector child) */
 int sup_state_init(struct supervisor *s, uint32_t nworkers, uint64_t seed);
 void sup_state_free(struct supervisor *s);
 
@@ -92,5 +97,16 @@ void sup_worker_lost(struct supervisor *s, struct child *w, uint64_t now_ms);
 
 /* sup_idle - nothing queued, delayed-due or in flight */
 bool sup_idle(const struct supervisor *s);
+
+/* sup_may_dispatch - without --leader-elect always; with it, only while the
+ * elector says we lead */
+bool sup_may_dispatch(const struct supervisor *s);
+
+/* sup_handle_leader - the elector's LEADER: start or stop dispatching (tasks
+ * in flight finish either way) and log the change */
+void sup_handle_leader(struct supervisor *s, const struct proto_leader *l);
+
+/* sup_elector_lost - the elector exited: whatever it said, we no longer lead */
+void sup_elector_lost(struct supervisor *s);
 
 #endif

@@ -84,4 +84,7 @@ struct cJSON *wreq_json(const struct kube_response *resp);
 /* wreq_rv - a heap copy of metadata.resourceVersion of obj, or NULL */
 char *wreq_rv(const struct cJSON *obj);
 
+/* wreq_generation - metadata.generation of obj, 0 if absent */
+int64_t wreq_generation(const struct cJSON *obj);
+
 #endif

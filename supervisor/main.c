@@ -1,7 +1,7 @@
 /*
- * main.c - fh-supervisor: starts, watches and restarts the watcher and the
- * workers, shards FleetHandshake keys over the workers, and serves the
- * health probes.
+ * main.c - fh-supervisor: starts, watches and restarts the watcher, the
+ * workers and (with --leader-elect) the elector, shards FleetHandshake keys
+ * over the workers, and serves the health probes.
  *
  * One thread, one zmq_poll over: the ROUTER socket every child connects to,
  * a signalfd (SIGTERM, SIGINT, SIGCHLD) and the health listener/clients.
@@ -9,8 +9,10 @@
  * respawn, the periodic resync, or a kill deadline. The supervisor never
  * talks to the apiserver and never sees Secret data.
  *
- * Lifecycle: SIGTERM/SIGINT -> stop dispatching, QUIT to every child, wait
- * for them to finish their current key and exit, SIGKILL whatever is left
+ * Lifecycle: SIGTERM/SIGINT -> stop dispatching, QUIT to the watcher and the
+ * workers, wait for them to finish their current key and exit, then QUIT the
+ * elector, which releases the Lease (no worker of ours can still be writing,
+ * and a standby takes over at its next retry); SIGKILL whatever is left
  * after --drain-timeout, exit 0.
  *
  * Process-wide state is the struct supervisor in main() and nothing else.
@@ -36,6 +38,7 @@
 #include "fh_err.h"
 #include "fh_log.h"
 #include "health.h"
+#include "lease.h"
 #include "proto.h"
 #include "supervisor.h"
 #include "workq.h"
@@ -58,7 +61,12 @@ struct options {
     uint64_t drain_ms;                      /* --drain-timeout */
     uint64_t task_timeout_ms;               /* --task-timeout */
     const char *log_level;                  /* --log-level (text, for children) */
-    char bin_dir[PATH_MAX];                 /* where fh-watcher/fh-worker live */
+    char bin_dir[PATH_MAX];                 /* where fh-watcher/fh-worker/fh-elector live */
+    bool leader_elect;                      /* --leader-elect */
+    struct lease_timing lease;              /* --leader-elect-{lease-duration,renew-deadline,retry-period} */
+    const char *lease_ns;                   /* --leader-elect-namespace, NULL = elector's default */
+    const char *lease_id;                   /* --leader-elect-id (the Lease name) */
+    char identity[LEASE_IDENTITY_MAX + 1];  /* our holderIdentity, kept across elector restarts */
 };
 
 /* now_ms - monotonic clock */
@@ -85,7 +93,34 @@ usage(FILE *f)
         "  --drain-timeout DURATION          SIGTERM grace for in-flight work (default 25s)\n"
         "  --task-timeout DURATION           kill a worker stuck on one key this long (default 2m)\n"
         "  --log-level LEVEL                 debug, info, warn or error (default info)\n"
-        "  --bin-dir DIR                     where fh-watcher and fh-worker are (default: next to fh-supervisor)\n");
+        "  --leader-elect[=BOOL]             elect a leader on a Lease; only the leader reconciles (default false)\n"
+        "  --leader-elect-lease-duration D   how long a Lease stays valid unrenewed (default 15s)\n"
+        "  --leader-elect-renew-deadline D   the leader gives up after this without a renew (default 10s)\n"
+        "  --leader-elect-retry-period D     time between election attempts (default 2s)\n"
+        "  --leader-elect-namespace NS       namespace of the Lease (default: in-cluster namespace,\n"
+        "                                    else the kubeconfig context's, else default)\n"
+        "  --leader-elect-id NAME            name of the Lease (default fleet-handshake-leader)\n"
+        "  --bin-dir DIR                     where fh-watcher, fh-worker and fh-elector are (default: next to fh-supervisor)\n");
+}
+
+/* parse_bool - Go's strconv.ParseBool spellings */
+static int
+parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
+    static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcmp(s, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(s, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -FH_EINVAL;
 }
 
 /* parse_options - flags into o; returns 0, 1 (help printed) or -FH_EINVAL */
@@ -102,6 +137,12 @@ parse_options(int argc, char **argv, struct options *o, struct fh_log *log)
         { "task-timeout", required_argument, NULL, 't' },
         { "log-level", required_argument, NULL, 'l' },
         { "bin-dir", required_argument, NULL, 'b' },
+        { "leader-elect", optional_argument, NULL, 'L' },
+        { "leader-elect-lease-duration", required_argument, NULL, 'D' },
+        { "leader-elect-renew-deadline", required_argument, NULL, 'R' },
+        { "leader-elect-retry-period", required_argument, NULL, 'P' },
+        { "leader-elect-namespace", required_argument, NULL, 'N' },
+        { "leader-elect-id", required_argument, NULL, 'I' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -130,10 +171,31 @@ parse_options(int argc, char **argv, struct options *o, struct fh_log *log)
             break;
         }
         case 'H': o->health_addr = optarg; break;
+        case 'L':
+            o->leader_elect = true;
+            if (optarg && parse_bool(optarg, &o->leader_elect) < 0) {
+                log_error(log, NULL, "bad --leader-elect=%s (use true or false)", optarg);
+                return -FH_EINVAL;
+            }
+            break;
+        case 'N':
+        case 'I':
+            if (!optarg[0] || strlen(optarg) > PROTO_MAX_NAME) {
+                log_error(log, NULL, "--leader-elect-%s must be 1..%u characters",
+                          c == 'N' ? "namespace" : "id", PROTO_MAX_NAME);
+                return -FH_EINVAL;
+            }
+            *(c == 'N' ? &o->lease_ns : &o->lease_id) = optarg;
+            break;
         case 'r':
         case 'd':
-        case 't': {
-            uint64_t *dst = c == 'r' ? &o->resync_ms : c == 'd' ? &o->drain_ms : &o->task_timeout_ms;
+        case 't':
+        case 'D':
+        case 'R':
+        case 'P': {
+            uint64_t *dst = c == 'r' ? &o->resync_ms : c == 'd' ? &o->drain_ms :
+                            c == 't' ? &o->task_timeout_ms : c == 'D' ? &o->lease.lease_ms :
+                            c == 'R' ? &o->lease.renew_ms : &o->lease.retry_ms;
 
             if (duration_parse_ms(optarg, dst) < 0) {
                 log_error(log, NULL, "bad duration %s (use e.g. 30s, 10m, 1h)", optarg);
@@ -158,7 +220,26 @@ parse_options(int argc, char **argv, struct options *o, struct fh_log *log)
         log_error(log, NULL, "unexpected argument %s", argv[optind]);
         return -FH_EINVAL;
     }
+    if (o->leader_elect) {
+        char why[256];
+
+        if (lease_timing_check(&o->lease, why, sizeof(why)) < 0) {
+            log_error(log, NULL, "invalid leader election timing: %s (LeaseDuration > "
+                      "RenewDeadline > 1.2 x RetryPeriod)", why);
+            return -FH_EINVAL;
+        }
+    }
     return 0;
+}
+
+/* add_duration - "--flag" "<ms>ms" into argv (buf holds the text) */
+static int
+add_duration(char **argv, int n, const char *flag, uint64_t ms, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%llums", (unsigned long long)ms);
+    argv[n++] = (char *)flag;
+    argv[n++] = buf;
+    return n;
 }
 
 /* default_bin_dir - the directory of our own executable */
@@ -183,12 +264,11 @@ static int
 spawn_child(struct supervisor *s, const struct options *o, const char *endpoint,
             struct child *c, uint64_t now)
 {
-    char path[PATH_MAX + 32], gen[16], slot[16];
-    char *argv[16 + 2 * MAX_NAMESPACES];
+    char path[PATH_MAX + 32], gen[16], slot[16], dur[3][32];
+    char *argv[32 + 2 * MAX_NAMESPACES];
     int n = 0, rc;
 
-    snprintf(path, sizeof(path), "%s/%s", o->bin_dir,
-             c->role == PROTO_ROLE_WATCHER ? "fh-watcher" : "fh-worker");
+    snprintf(path, sizeof(path), "%s/fh-%s", o->bin_dir, child_role_name(c->role));
     snprintf(gen, sizeof(gen), "%u", child_next_gen(&s->children, c));
     snprintf(slot, sizeof(slot), "%u", c->slot);
     argv[n++] = path;
@@ -210,13 +290,26 @@ spawn_child(struct supervisor *s, const struct options *o, const char *endpoint,
             argv[n++] = (char *)o->namespaces[i];
         }
     }
+    if (c->role == PROTO_ROLE_ELECTOR) {
+        n = add_duration(argv, n, "--leader-elect-lease-duration", o->lease.lease_ms, dur[0], sizeof(dur[0]));
+        n = add_duration(argv, n, "--leader-elect-renew-deadline", o->lease.renew_ms, dur[1], sizeof(dur[1]));
+        n = add_duration(argv, n, "--leader-elect-retry-period", o->lease.retry_ms, dur[2], sizeof(dur[2]));
+        argv[n++] = "--leader-elect-id";
+        argv[n++] = (char *)o->lease_id;
+        argv[n++] = "--leader-elect-identity";
+        argv[n++] = (char *)o->identity;
+        if (o->lease_ns) {
+            argv[n++] = "--leader-elect-namespace";
+            argv[n++] = (char *)o->lease_ns;
+        }
+    }
     argv[n] = NULL;
     rc = child_spawn(c, argv, now);
     if (rc < 0)
         log_error(&s->log, NULL, "cannot start %s: %s", path, fh_strerror(rc));
     else
         log_info(&s->log, NULL, "started %s slot %u generation %u pid %d",
-                 c->role == PROTO_ROLE_WATCHER ? "watcher" : "worker", c->slot, c->gen, (int)c->pid);
+                 child_role_name(c->role), c->slot, c->gen, (int)c->pid);
     return rc;
 }
 
@@ -236,8 +329,8 @@ peer_of(struct supervisor *s, const char *rid)
     return c;
 }
 
-/* send_simple - HEARTBEAT or QUIT to one child */
-static void
+/* send_simple - HEARTBEAT or QUIT to one child; 0 or chan_send's error */
+static int
 send_simple(struct supervisor *s, struct child *c, uint8_t type)
 {
     struct proto_msg m;
@@ -246,7 +339,7 @@ send_simple(struct supervisor *s, struct child *c, uint8_t type)
     memset(&m, 0, sizeof(m));
     m.type = type;
     chan_routing_id_format(rid, sizeof(rid), c->role, c->slot, c->gen);
-    chan_send(s->router, rid, &m, ZMQ_DONTWAIT);
+    return chan_send(s->router, rid, &m, ZMQ_DONTWAIT);
 }
 
 /* handle_router - drain the ROUTER socket */
@@ -299,6 +392,12 @@ handle_router(struct supervisor *s, uint64_t now)
             if (c->role == PROTO_ROLE_WORKER)
                 sup_handle_result(s, c, &m.u.result, now);
             break;
+        case PROTO_LEADER:
+            if (c->role == PROTO_ROLE_ELECTOR)
+                sup_handle_leader(s, &m.u.leader);
+            else
+                s->stats.malformed++;
+            break;
         default:
             s->stats.malformed++;
         }
@@ -325,16 +424,16 @@ reap(struct supervisor *s, uint64_t now)
         child_status_text(status, how, sizeof(how));
         if (c->role == PROTO_ROLE_WORKER)
             sup_worker_lost(s, c, now);
+        else if (c->role == PROTO_ROLE_ELECTOR)
+            sup_elector_lost(s);                        /* no elector, no leadership */
         else
             memset(s->synced, 0, sizeof(s->synced));   /* the new watcher relists */
         delay = child_exited(&s->children, c, status, now);
         if (s->draining)
-            log_info(&s->log, NULL, "%s slot %u exited (%s)",
-                     c->role == PROTO_ROLE_WATCHER ? "watcher" : "worker", c->slot, how);
+            log_info(&s->log, NULL, "%s slot %u exited (%s)", child_role_name(c->role), c->slot, how);
         else
             log_warn(&s->log, NULL, "%s slot %u exited (%s); restart in %llu ms",
-                     c->role == PROTO_ROLE_WATCHER ? "watcher" : "worker", c->slot, how,
-                     (unsigned long long)delay);
+                     child_role_name(c->role), c->slot, how, (unsigned long long)delay);
     }
 }
 
@@ -363,8 +462,7 @@ health_check(void *arg, const char *path, char *detail, size_t cap)
         }
         for (uint32_t i = 0; i < s->children.n; i++) {
             if (s->children.v[i].state != CHILD_READY) {
-                snprintf(detail, cap, "waiting for %s %u",
-                         s->children.v[i].role == PROTO_ROLE_WATCHER ? "watcher" : "worker",
+                snprintf(detail, cap, "waiting for %s %u", child_role_name(s->children.v[i].role),
                          s->children.v[i].slot);
                 return 0;
             }
@@ -412,7 +510,7 @@ tick(struct supervisor *s, const struct options *o, const char *endpoint, uint64
                 c->state = CHILD_STOPPING;
             } else if (!c->busy && now - c->last_seen_ms > SILENCE_KILL_MS) {
                 log_error(&s->log, NULL, "%s %u silent for %llu ms; killing",
-                          c->role == PROTO_ROLE_WATCHER ? "watcher" : "worker", c->slot,
+                          child_role_name(c->role), c->slot,
                           (unsigned long long)(now - c->last_seen_ms));
                 kill(c->pid, SIGKILL);
                 c->state = CHILD_STOPPING;
@@ -433,7 +531,8 @@ tick(struct supervisor *s, const struct options *o, const char *endpoint, uint64
     return next;
 }
 
-/* start_drain - SIGTERM: stop new work and ask every child to quit */
+/* start_drain - SIGTERM: stop new work and ask every child but the elector
+ * to quit (drain_elector follows once the workers are gone) */
 static void
 start_drain(struct supervisor *s, uint64_t now, uint64_t drain_ms)
 {
@@ -443,12 +542,32 @@ start_drain(struct supervisor *s, uint64_t now, uint64_t drain_ms)
     for (uint32_t i = 0; i < s->children.n; i++) {
         struct child *c = &s->children.v[i];
 
-        if (c->pid == 0)
+        if (c->pid == 0 || c->role == PROTO_ROLE_ELECTOR)
             continue;
         send_simple(s, c, PROTO_QUIT);
         c->state = CHILD_STOPPING;
         c->kill_at_ms = now + drain_ms;
     }
+}
+
+/* drain_elector - once no worker of ours can still write to the apiserver,
+ * QUIT the elector: it releases the Lease so a standby takes over at once */
+static void
+drain_elector(struct supervisor *s, uint64_t now, uint64_t drain_ms)
+{
+    struct child *e = child_find(&s->children, PROTO_ROLE_ELECTOR, 0);
+
+    if (!e || e->pid == 0 || e->state == CHILD_STOPPING)
+        return;
+    for (uint32_t i = 0; i < s->children.n; i++)
+        if (s->children.v[i].role == PROTO_ROLE_WORKER && s->children.v[i].pid != 0)
+            return;
+    log_info(&s->log, NULL, "workers stopped; %s", s->leading ? "releasing the lease" :
+             "stopping the elector");
+    if (send_simple(s, e, PROTO_QUIT) < 0)
+        kill(e->pid, SIGTERM);          /* not connected yet: it handles SIGTERM the same way */
+    e->state = CHILD_STOPPING;
+    e->kill_at_ms = now + drain_ms;
 }
 
 /* any_running - some child has not been reaped yet */
@@ -498,10 +617,17 @@ main(int argc, char **argv)
     o.drain_ms = 25000;
     o.task_timeout_ms = 120000;
     o.log_level = "info";
+    lease_timing_defaults(&o.lease);
+    o.lease_id = LEASE_DEFAULT_NAME;
     default_bin_dir(o.bin_dir, sizeof(o.bin_dir));
     rc = parse_options(argc, argv, &o, &s.log);
     if (rc != 0)
         return rc > 0 ? 0 : EXIT_CONFIG;
+    s.leader_elect = o.leader_elect;
+    if (o.leader_elect && lease_identity_make(o.identity, sizeof(o.identity)) < 0) {
+        log_error(&s.log, NULL, "cannot make a leader election identity");
+        return EXIT_CONFIG;
+    }
 
     now = now_ms();
     if ((rc = sup_state_init(&s, o.workers, (uint64_t)now ^ ((uint64_t)getpid() << 32))) < 0) {
@@ -539,6 +665,9 @@ main(int argc, char **argv)
     }
     log_info(&s.log, NULL, "starting: %u workers, resync every %llu s, binaries in %s", o.workers,
              (unsigned long long)(o.resync_ms / 1000), o.bin_dir);
+    if (o.leader_elect)
+        log_info(&s.log, NULL, "leader election on lease %s%s%s as %s: standby until elected",
+                 o.lease_ns ? o.lease_ns : "", o.lease_ns ? "/" : "", o.lease_id, o.identity);
 
     next_heartbeat = now_ms() + HEARTBEAT_MS;
     next_resync = o.resync_ms ? now_ms() + o.resync_ms : UINT64_MAX;
@@ -550,6 +679,8 @@ main(int argc, char **argv)
 
         now = now_ms();
         wake = tick(&s, &o, endpoint, now, &next_heartbeat);
+        if (s.draining)
+            drain_elector(&s, now, o.drain_ms);
         if (s.draining && !any_running(&s))
             break;
         if (!s.draining && now >= next_resync) {

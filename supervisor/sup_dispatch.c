@@ -8,7 +8,8 @@
  * metadata and Bundle metadata, so that a worker whose inputs are unchanged
  * needs no apiserver call at all. Nothing is dispatched until the watcher's
  * first lists are complete: before that, a missing Bundle in the cache could
- * just mean "not listed yet".
+ * just mean "not listed yet". With --leader-elect nothing is dispatched
+ * unless this supervisor leads (sup_leader.c).
  * Owns nothing; works on struct supervisor.
  */
 #include <stdlib.h>
@@ -122,7 +123,7 @@ sup_dispatch(struct supervisor *s, uint64_t now_ms)
     struct accept_ctx a = { s };
     int sent = 0;
 
-    if (s->draining || !sup_all_synced(s) || s->nworkers == 0)
+    if (s->draining || !sup_all_synced(s) || s->nworkers == 0 || !sup_may_dispatch(s))
         return 0;
     for (;;) {
         char *key = NULL;

@@ -88,7 +88,7 @@ sup_state_init(struct supervisor *s, uint32_t nworkers, uint64_t seed)
     int rc;
 
     s->nworkers = nworkers;
-    rc = child_table_init(&s->children, nworkers);
+    rc = child_table_init_ex(&s->children, nworkers, s->leader_elect);
     if (rc < 0)
         return rc;
     memset(&qo, 0, sizeof(qo));        /* zero backoff = the default policy */
@@ -111,6 +111,8 @@ sup_state_free(struct supervisor *s)
     fh_index_free(&s->ix);
     strmap_free(&s->keys, sup_keystate_free);
     child_table_free(&s->children);
+    free(s->leader);
+    s->leader = NULL;
 }
 
 /* inflight - key is being reconciled by a worker right now */

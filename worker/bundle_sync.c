@@ -109,6 +109,7 @@ recheck(struct wreq *w, const struct bsync_in *in, bool *exists, char **rv,
         rc = 0;
     } else if (bundle_owned_equal(in->desired, live, &equal) == 0 && equal) {
         out->result = BSYNC_UNCHANGED;
+        out->bundle_generation = wreq_generation(live);
         rc = 0;
     } else {
         free(*rv);
@@ -148,6 +149,7 @@ bundle_sync_write(struct wreq *w, const struct bsync_in *in, struct bsync_out *o
             /* The reply is the stored Bundle, Secret data included. */
             reply = wreq_json(&resp);
             out->bundle_rv = wreq_rv(reply);
+            out->bundle_generation = wreq_generation(reply);
             secret_json_free(&reply);
             out->result = BSYNC_WRITTEN;
             out->created = create;

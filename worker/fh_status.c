@@ -101,6 +101,7 @@ fh_status_from_json(const cJSON *status, struct fh_status *out)
                                            &out->observed_generation);
     copy_str(status, "bundleName", out->bundle_name, sizeof(out->bundle_name));
     copy_str(status, "secretResourceVersion", out->secret_rv, sizeof(out->secret_rv));
+    out->has_bundle_generation = get_int(status, "bundleGeneration", &out->bundle_generation);
     copy_str(status, "lastSyncTime", out->last_sync, sizeof(out->last_sync));
 
     conds = cJSON_GetObjectItemCaseSensitive(status, "conditions");
@@ -205,6 +206,9 @@ fh_status_build(const struct fh_status *cur, const struct fh_status_input *in,
     if (in->reason == FH_REASON_SYNCED) {
         snprintf(out->bundle_name, sizeof(out->bundle_name), "%s", in->fh_name ? in->fh_name : "");
         snprintf(out->secret_rv, sizeof(out->secret_rv), "%s", in->secret_rv ? in->secret_rv : "");
+        out->has_bundle_generation = in->has_bundle_generation || cur->has_bundle_generation;
+        out->bundle_generation = in->has_bundle_generation ? in->bundle_generation
+                                                           : cur->bundle_generation;
         /* A write, or the first confirmation that the Bundle is current. */
         if (in->bundle_written || !cur->last_sync[0])
             snprintf(out->last_sync, sizeof(out->last_sync), "%s", now);
@@ -215,6 +219,8 @@ fh_status_build(const struct fh_status *cur, const struct fh_status_input *in,
     } else {
         snprintf(out->bundle_name, sizeof(out->bundle_name), "%s", cur->bundle_name);
         snprintf(out->secret_rv, sizeof(out->secret_rv), "%s", cur->secret_rv);
+        out->has_bundle_generation = cur->has_bundle_generation;
+        out->bundle_generation = cur->bundle_generation;
         snprintf(out->last_sync, sizeof(out->last_sync), "%s", cur->last_sync);
     }
 
@@ -250,6 +256,8 @@ fh_status_equal(const struct fh_status *a, const struct fh_status *b)
                      b->has_observed_generation, b->observed_generation)
         || strcmp(a->bundle_name, b->bundle_name) != 0
         || strcmp(a->secret_rv, b->secret_rv) != 0
+        || !same_int(a->has_bundle_generation, a->bundle_generation,
+                     b->has_bundle_generation, b->bundle_generation)
         || a->has_ready != b->has_ready)
         return false;
     if (!a->has_ready)

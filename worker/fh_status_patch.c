@@ -73,6 +73,8 @@ fh_status_patch_body(const struct fh_status *s, char **body, size_t *len)
                             s->observed_generation)
         || !add_str_or_null(st, "bundleName", s->bundle_name)
         || !add_str_or_null(st, "secretResourceVersion", s->secret_rv)
+        || !add_int_or_null(st, "bundleGeneration", s->has_bundle_generation,
+                            s->bundle_generation)
         || !add_str_or_null(st, "lastSyncTime", s->last_sync)
         || !add_ready(st, s))
         goto out;

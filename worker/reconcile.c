@@ -145,9 +145,10 @@ on_missing(struct rc *c)
     want_status(c, FH_REASON_SECRET_NOT_FOUND, NULL);
 }
 
-/* on_synced - the Bundle holds Secret resourceVersion rv */
+/* on_synced - the Bundle (now at metadata.generation gen) holds Secret
+ * resourceVersion rv */
 static int
-on_synced(struct rc *c, const char *rv, bool written, const char *how)
+on_synced(struct rc *c, const char *rv, bool written, int64_t gen, const char *how)
 {
     free(c->secret_rv);
     c->secret_rv = strdup(rv ? rv : "");
@@ -155,6 +156,8 @@ on_synced(struct rc *c, const char *rv, bool written, const char *how)
         return -FH_ENOMEM;
     c->st.secret_rv = c->secret_rv;
     c->st.bundle_written = written;
+    c->st.has_bundle_generation = gen > 0;
+    c->st.bundle_generation = gen;
     set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "synced (%s)", how);
     want_status(c, FH_REASON_SYNCED, NULL);
     return 0;
@@ -274,10 +277,10 @@ write_bundle(struct rc *c, const cJSON *desired, const cJSON *secret, bool exist
                  c->fh.secret_name, secret_rv);
         c->bundle_rv = out.bundle_rv;
         out.bundle_rv = NULL;
-        rc = on_synced(c, secret_rv, true, out.created ? "bundle created" : "bundle updated");
+        rc = on_synced(c, secret_rv, true, out.bundle_generation, out.created ? "bundle created" : "bundle updated");
         break;
     case BSYNC_UNCHANGED:
-        rc = on_synced(c, secret_rv, false, "bundle already current");
+        rc = on_synced(c, secret_rv, false, out.bundle_generation, "bundle already current");
         break;
     case BSYNC_FOREIGN:
         on_owner(c, BUNDLE_FOREIGN, out.owner);
@@ -307,7 +310,7 @@ sync(struct rc *c)
     enum bundle_owner own = BUNDLE_OURS;
     cJSON *live = NULL, *secret = NULL, *desired = NULL;
     const char *rv = t->has_bundle ? t->bundle.rv : NULL;
-    bool exists = t->has_bundle, equal = false;
+    bool exists = t->has_bundle, equal = false, verify;
     char *live_rv = NULL, *secret_rv = NULL;
     struct wreq_fail fail;
     int rc = 0;
@@ -318,10 +321,15 @@ sync(struct rc *c)
         on_missing(c);
         goto out;
     }
+    /* A Bundle whose generation is not the one our status recorded was
+     * edited while nobody watched (e.g. while the operator was down): read it
+     * and compare before trusting its annotation. */
+    verify = t->verify_bundle || (exists && !live &&
+             (!c->fh.cur.has_bundle_generation || c->fh.cur.bundle_generation != t->bundle.generation));
     /* The steady state: the Bundle says it was built from exactly these
      * inputs. No call at all. */
-    if (exists && !live && !t->verify_bundle && bundle_meta_current(&t->bundle, &c->fh, &t->secret)) {
-        rc = on_synced(c, t->secret.rv, false, "bundle current");
+    if (exists && !live && !verify && bundle_meta_current(&t->bundle, &c->fh, &t->secret)) {
+        rc = on_synced(c, t->secret.rv, false, t->bundle.generation, "bundle current");
         goto out;
     }
     if ((rc = get_secret(c, &secret)) != 0)
@@ -331,8 +339,8 @@ sync(struct rc *c)
         want_status(c, FH_REASON_SECRET_READ_FAILED, "the Secret as read has no resourceVersion");
         goto out;
     }
-    if (exists && !live && !t->verify_bundle && fresh_current(c, secret)) {
-        rc = on_synced(c, secret_rv, false, "bundle current");
+    if (exists && !live && !verify && fresh_current(c, secret)) {
+        rc = on_synced(c, secret_rv, false, t->bundle.generation, "bundle current");
         goto out;
     }
     rc = bundle_build(&c->fh, secret, &desired);
@@ -345,7 +353,7 @@ sync(struct rc *c)
     }
     if (rc < 0)
         goto out;
-    if (t->verify_bundle && exists && !live) {
+    if (verify && exists && !live) {
         rc = bundle_sync_get(&c->w, c->fh.ns, c->fh.name, &live, &fail);
         if (rc == -FH_ENOTFOUND) {
             exists = false;
@@ -369,7 +377,7 @@ sync(struct rc *c)
     }
     if (live) {
         if (bundle_owned_equal(desired, live, &equal) == 0 && equal) {
-            rc = on_synced(c, secret_rv, false, "bundle verified");
+            rc = on_synced(c, secret_rv, false, wreq_generation(live), "bundle verified");
             goto out;
         }
         rv = live_rv = wreq_rv(live);

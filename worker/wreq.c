@@ -171,3 +171,13 @@ wreq_rv(const cJSON *obj)
 
     return cJSON_IsString(rv) ? strdup(rv->valuestring) : NULL;
 }
+
+/* wreq_generation - metadata.generation as an integer */
+int64_t
+wreq_generation(const cJSON *obj)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(meta, "generation");
+
+    return cJSON_IsNumber(g) && g->valuedouble >= 0 ? (int64_t)g->valuedouble : 0;
+}

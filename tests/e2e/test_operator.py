@@ -206,6 +206,25 @@ def test_hand_edit_and_hand_delete_are_repaired(emu, operator_factory):
              == good["spec"]["resources"], 30, "hand delete recreated")
 
 
+def test_edit_while_operator_down_is_repaired_on_start(emu, operator_factory):
+    emu.apply(secret_manifest("down", string_data={"a": "1"}))
+    emu.apply(fh_manifest("down", "down"))
+    op = operator_factory()
+    op.wait_ready()
+    fh = wait_for(lambda: synced(emu, "fleet-default", "down"), 30, "down synced")
+    good = emu.get(bundle_path("fleet-default", "down"))
+    assert fh["status"]["bundleGeneration"] == good["metadata"]["generation"]
+    assert op.stop() == 0
+    st, _ = emu.api("PATCH", bundle_path("fleet-default", "down"),
+                    {"spec": {"targets": [{"clusterName": "staging-1"}]}},
+                    content_type="application/merge-patch+json")
+    assert st == 200
+    op2 = operator_factory()
+    op2.wait_ready()
+    wait_for(lambda: emu.get(bundle_path("fleet-default", "down"))["spec"]["targets"] == good["spec"]["targets"],
+             30, "edit made while down repaired")
+
+
 def test_restart_makes_zero_writes(emu, operator_factory):
     for i in range(5):
         emu.apply(secret_manifest(f"r{i}", string_data={"n": str(i)}))

@@ -42,7 +42,7 @@
 #define EXISTS ST(409, "AlreadyExists", "bundles.fleet.cattle.io \\\"fh1\\\" already exists")
 #define NOTFOUND ST(404, "NotFound", "not found")
 #define FORBIDDEN ST(403, "Forbidden", "secrets \\\"db-creds\\\" is forbidden: User \\\"system:serviceaccount:fh:fh\\\" cannot get resource \\\"secrets\\\" in API group \\\"\\\" in the namespace \\\"default\\\"")
-#define REPLY_RV(rv) "{\"kind\":\"Bundle\",\"metadata\":{\"name\":\"fh1\",\"resourceVersion\":\"" rv "\"}}"
+#define REPLY_RV(rv) "{\"kind\":\"Bundle\",\"metadata\":{\"name\":\"fh1\",\"resourceVersion\":\"" rv "\",\"generation\":1}}"
 #define FH_REPLY "{\"kind\":\"FleetHandshake\",\"metadata\":{\"name\":\"fh1\",\"resourceVersion\":\"77\"}}"
 
 /* ---- the scripted apiserver ------------------------------------------- */
@@ -199,6 +199,7 @@ with_bundle(struct env *e, const char *rv, const char *owner_uid, const char *bu
     e->task.bundle.name = "fh1";
     e->task.bundle.uid = "b-uid-1";
     e->task.bundle.rv = (char *)rv;
+    e->task.bundle.generation = 1;      /* what REPLY_RV answers after our writes */
     e->task.bundle.owner_uid = (char *)owner_uid;
     e->task.bundle.owner_name = owner_uid ? "fh1" : NULL;
     e->task.bundle.built_from = (char *)built_from;
@@ -961,6 +962,50 @@ test_verify_unchanged_no_write(void **state)
     free(st);
 }
 
+/* gen2 - a live Bundle whose generation moved (someone edited it) */
+static void
+gen2(cJSON *b)
+{
+    cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(b, "metadata"), "generation", 2);
+}
+
+/* Edited while the operator was down: the watcher's Bundle metadata shows a
+ * generation our status did not record, so the annotation is not trusted:
+ * the live Bundle is read and compared; equal -> no Bundle write, and the
+ * status records the new generation so the next restart makes no call. */
+static void
+test_generation_moved_while_down_is_verified(void **state)
+{
+    struct env e;
+    char *st = first_sync_status();
+    char *fh = fh_json(1, NULL, st, NULL);
+    char *sec = secret_json("500", B64_1);
+    char *live = live_bundle(fh, sec, "931", gen2);
+    const struct call calls[] = {
+        { "GET", SECRET_PATH, 200, sec, 0, 0 },
+        { "GET", BUNDLE, 200, live, 0, 0 },
+        { "PATCH", STATUS, 200, FH_REPLY, 0, 0 },
+    };
+    cJSON *s;
+
+    (void)state;
+    env_init(&e, fh);
+    with_secret(&e, "500");
+    with_bundle(&e, "931", FH_UID, BUILT_500);
+    e.task.bundle.generation = 2;
+    assert_false(e.task.verify_bundle);
+    run(&e, calls, 3);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    assert_null(e.res.bundle_rv);
+    s = body_json(2);
+    assert_int_equal(jget(s, "status.bundleGeneration")->valueint, 2);
+    cJSON_Delete(s);
+    env_clear(&e);
+    free(sec);
+    free(live);
+    free(st);
+}
+
 static void
 test_throttled(void **state)
 {
@@ -1238,6 +1283,7 @@ main(void)
         cmocka_unit_test(test_patch_404_creates),
         cmocka_unit_test(test_verify_repairs_hand_edit),
         cmocka_unit_test(test_verify_unchanged_no_write),
+        cmocka_unit_test(test_generation_moved_while_down_is_verified),
         cmocka_unit_test(test_throttled),
         cmocka_unit_test(test_forbidden),
         cmocka_unit_test(test_invalid_spec),

@@ -1,0 +1,72 @@
+/*
+ * sup_leader.c - leadership as fh-elector reports it (--leader-elect only).
+ *
+ * The supervisor never talks to the apiserver: the elector runs the Lease
+ * election and sends LEADER {lead, holder} on every change. A standby keeps
+ * its watcher listing and watching and its workers started (so failover is
+ * warm and /readyz is 200) but dispatches nothing; on lead=true it starts
+ * dispatching whatever its queue holds; on lead=false, or when the elector
+ * exits, it stops at once (tasks in flight finish). Owns s->leader (the
+ * holder identity last reported, for logs).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor.h"
+#include "workq.h"
+
+/* sup_may_dispatch - see header */
+bool
+sup_may_dispatch(const struct supervisor *s)
+{
+    return !s->leader_elect || s->leading;
+}
+
+/* same - NULL-tolerant string equality */
+static bool
+same(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+/* sup_handle_leader - see header */
+void
+sup_handle_leader(struct supervisor *s, const struct proto_leader *l)
+{
+    bool holder_changed = !same(s->leader, l->holder);
+
+    if (holder_changed) {
+        free(s->leader);
+        s->leader = l->holder ? strdup(l->holder) : NULL;
+    }
+    if (l->lead && !s->leading) {
+        s->leading = true;
+        log_info(&s->log, NULL, "became leader: dispatching %zu queued keys", workq_len(s->q));
+    } else if (!l->lead && s->leading) {
+        s->leading = false;
+        if (s->draining)
+            log_info(&s->log, NULL, "released leadership");
+        else
+            log_info(&s->log, NULL, "lost leadership: dispatching stopped, %zu tasks in flight "
+                     "finish", workq_inflight(s->q));
+    } else if (!l->lead && holder_changed && !s->draining) {
+        if (l->holder && l->holder[0])
+            log_info(&s->log, NULL, "standby, leader is %s", l->holder);
+        else if (l->holder)
+            log_info(&s->log, NULL, "standby, lease released: taking it at the next retry");
+    }
+}
+
+/* sup_elector_lost - see header */
+void
+sup_elector_lost(struct supervisor *s)
+{
+    if (s->leading && !s->draining)
+        log_info(&s->log, NULL, "lost leadership: the elector exited; dispatching stopped, "
+                 "%zu tasks in flight finish", workq_inflight(s->q));
+    s->leading = false;
+    free(s->leader);
+    s->leader = NULL;
+}
