@@ -6,6 +6,8 @@
 #   make demo       emulator + Fleet simulation + operator, end to end
 #   make run        the operator against the cluster in $KUBECONFIG
 #   make bench      throughput/latency benchmark (BENCH_N=1000 by default)
+#   make test-chart the Helm chart and Dockerfile tests (tests/helm)
+#   make chart      package the Helm chart as a Helm repository in dist/
 #
 # Sources are discovered: every .c under common/ kube/ proto/ supervisor/
 # worker/ watcher/ elector/ except the four main.c files goes into its
@@ -54,7 +56,7 @@ BINS := $(foreach b,supervisor watcher worker elector,$(if $(wildcard $(b)/main.
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all asan deps unit unit-all valgrind test-emulator e2e e2e-all check demo run bench clean chart
+.PHONY: all asan deps unit unit-all valgrind test-emulator e2e e2e-all check demo run bench clean chart test-chart
 
 all: $(BINS)
 
@@ -114,6 +116,25 @@ e2e-all:
 	$(MAKE) VARIANT=rel e2e
 	$(MAKE) VARIANT=asan e2e
 
+
+# Chart and image tests (tests/helm): the chart is rendered by a
+# Helm-compatible renderer, Go text/template + sprig built in GOPATH mode
+# from Debian's Go library packages; the Dockerfile is checked against the
+# Makefile, scripts/install-deps.sh and ldd/dpkg of the built binaries.
+HELM_RENDER := build/helm-render
+$(HELM_RENDER): tests/helm/render/main.go
+	@mkdir -p $(dir $@)
+	cd tests/helm/render && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= \
+	    GOCACHE=$(abspath build/go-cache) go build -o $(abspath $@) .
+
+test-chart: $(HELM_RENDER)
+	HELM_RENDER=$(abspath $(HELM_RENDER)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/helm
+
+# The chart as a static Helm repository: dist/fleet-handshake-VERSION.tgz
+# and dist/index.yaml (CHART_REPO_URL=https://... for absolute urls).
+chart:
+	bash scripts/package-chart.sh helm/fleet-handshake dist
+
 check: deps
 	$(MAKE) VARIANT=rel all
 	$(MAKE) VARIANT=asan all
@@ -121,6 +142,7 @@ check: deps
 	$(MAKE) VARIANT=asan unit
 	$(MAKE) VARIANT=rel valgrind
 	$(MAKE) test-emulator
+	$(MAKE) test-chart
 	$(MAKE) VARIANT=rel e2e
 	$(MAKE) VARIANT=asan e2e
 	@echo "check: all stages passed"

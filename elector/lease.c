@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "backoff.h"
 #include "fh_err.h"
 #include "fh_log.h"
 #include "kube_client.h"
@@ -34,7 +35,7 @@ struct lease_elector {
     uint64_t observed_ms;           /* when observed was first seen (local monotonic) */
     bool leading;                   /* the last step left us leading */
     uint64_t renew_ok_ms;           /* last successful acquire/renew */
-    uint64_t rng;                   /* xorshift64 state for the jitter */
+    uint64_t rng;                   /* PRNG state for the jitter (backoff.h) */
 };
 
 /* s_is_leader - the observed record names us (client-go IsLeader) */
@@ -241,18 +242,13 @@ lease_try_acquire_or_renew(struct lease_elector *e, uint64_t now_ms, int64_t wal
     return s_observe_copy(e, &mine, now_ms);
 }
 
-/* s_jitter - client-go wait.Jitter(d, 1.2): d + rand[0,1) * 1.2 * d */
+/* s_jitter - client-go wait.Jitter(d, 1.2): d + rand[0, 1.2 x d] */
 static uint64_t
 s_jitter(struct lease_elector *e, uint64_t d)
 {
-    uint64_t x = e->rng;
+    uint64_t span = d / 10u * LEASE_JITTER_TENTHS + d % 10u * LEASE_JITTER_TENTHS / 10u;
 
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    e->rng = x;
-    return d + (uint64_t)((double)(x >> 11) / 9007199254740992.0 *
-                          (double)LEASE_JITTER_TENTHS / 10.0 * (double)d);
+    return d + backoff_rng_range(&e->rng, 0, span > UINT32_MAX ? UINT32_MAX : (uint32_t)span);
 }
 
 /* lease_step - one round plus the acquire/renew loop bookkeeping */
@@ -378,7 +374,7 @@ lease_elector_new(const struct lease_config *cfg, struct kube_client *kc,
     e->timing = cfg->timing;
     e->kc = kc;
     e->log = log;
-    e->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
+    backoff_rng_seed(&e->rng, seed);
     rc = s_init(e, cfg);
     if (rc < 0) {
         lease_elector_free(&e);

@@ -33,30 +33,31 @@
 #include <zmq.h>
 
 #include "chan.h"
+#include "child_proc.h"
 #include "duration.h"
 #include "fh_err.h"
 #include "fh_log.h"
+#include "fh_time.h"
 #include "kube_client.h"
 #include "kube_config.h"
 #include "lease.h"
 #include "proto.h"
 
 #define SUPERVISOR_SILENCE_MS 15000
-#define EXIT_CONFIG 78
 #define EXIT_LOST 1
 #define MAX_WAIT_MS 1000            /* wake at least this often for the silence check */
+#define REQUEST_TIMEOUT_MIN_MS 1000
+#define REQUEST_TIMEOUT_MAX_MS 3000
+#define MAX_ARGS 64
+#define LE_PREFIX "--leader-elect-"
 
 static volatile sig_atomic_t stop_requested;
 
 struct opts {
-    const char *endpoint;           /* ipc:// of the supervisor's ROUTER */
-    uint32_t gen;                   /* our generation */
-    const char *kubeconfig;         /* --kubeconfig or NULL */
     const char *ns;                 /* --leader-elect-namespace or NULL (default rules) */
     const char *name;               /* --leader-elect-id */
     const char *identity;           /* --leader-elect-identity or NULL (make one) */
     struct lease_timing timing;     /* the three durations */
-    enum fh_log_level level;        /* --log-level */
 };
 
 /* on_signal - only sets a flag; zmq_poll returns EINTR */
@@ -67,16 +68,8 @@ on_signal(int sig)
     stop_requested = 1;
 }
 
-/* mono_ms / wall_us - the two clocks lease.c is driven by */
-static uint64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
+/* wall_us - the realtime clock for the Lease's MicroTime stamps (expiry
+ * and loops run on fh_now_ms, the monotonic one) */
 static int64_t
 wall_us(void)
 {
@@ -86,51 +79,50 @@ wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* usage - print help */
-static void
-usage(FILE *f)
+/* split_args - move the --leader-elect-* flags (with their values) from
+ * argv into le[] (after le[0] = argv[0]); the rest stays in com[] for
+ * child_args_parse. -FH_ETOOBIG past MAX_ARGS. */
+static int
+split_args(int argc, char **argv, char **com, int *ncom, char **le, int *nle)
 {
-    fprintf(f, "usage: fh-elector --endpoint ipc://PATH --gen N [--kubeconfig PATH]\n"
-               "                  [--leader-elect-namespace NS] [--leader-elect-id NAME]\n"
-               "                  [--leader-elect-lease-duration D] [--leader-elect-renew-deadline D]\n"
-               "                  [--leader-elect-retry-period D] [--leader-elect-identity ID]\n"
-               "                  [--log-level debug|info|warn|error]\n"
-               "Started by fh-supervisor --leader-elect; not meant to be run by hand.\n");
+    *ncom = *nle = 1;
+    com[0] = le[0] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        bool mine = strncmp(argv[i], LE_PREFIX, strlen(LE_PREFIX)) == 0;
+        bool value = mine && !strchr(argv[i], '=') && i + 1 < argc;
+
+        if ((mine ? *nle : *ncom) + 2 >= MAX_ARGS)
+            return -FH_ETOOBIG;
+        if (mine) {
+            le[(*nle)++] = argv[i];
+            if (value)
+                le[(*nle)++] = argv[++i];
+        } else {
+            com[(*ncom)++] = argv[i];
+        }
+    }
+    com[*ncom] = le[*nle] = NULL;
+    return 0;
 }
 
-/* parse - flags into o; 0, 1 (help printed) or EXIT_CONFIG */
+/* parse_le - the --leader-elect-* flags into o; 0 or -FH_EINVAL (printed) */
 static int
-parse(int argc, char **argv, struct opts *o)
+parse_le(int argc, char **argv, struct opts *o)
 {
     static const struct option lo[] = {
-        { "endpoint", required_argument, NULL, 'e' },
-        { "gen", required_argument, NULL, 'g' },
-        { "slot", required_argument, NULL, 's' },
-        { "kubeconfig", required_argument, NULL, 'k' },
-        { "log-level", required_argument, NULL, 'l' },
         { "leader-elect-namespace", required_argument, NULL, 'n' },
         { "leader-elect-id", required_argument, NULL, 'i' },
         { "leader-elect-identity", required_argument, NULL, 'I' },
         { "leader-elect-lease-duration", required_argument, NULL, 'D' },
         { "leader-elect-renew-deadline", required_argument, NULL, 'R' },
         { "leader-elect-retry-period", required_argument, NULL, 'P' },
-        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case 'e': o->endpoint = optarg; break;
-        case 'g': o->gen = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 's': break;
-        case 'k': o->kubeconfig = optarg; break;
-        case 'l':
-            if (fh_log_level_parse(optarg, &o->level) < 0) {
-                fprintf(stderr, "bad --log-level %s\n", optarg);
-                return EXIT_CONFIG;
-            }
-            break;
         case 'n': o->ns = optarg; break;
         case 'i': o->name = optarg; break;
         case 'I': o->identity = optarg; break;
@@ -141,18 +133,16 @@ parse(int argc, char **argv, struct opts *o)
                                                                       : &o->timing.retry_ms;
 
             if (duration_parse_ms(optarg, dst) < 0) {
-                fprintf(stderr, "bad duration %s\n", optarg);
-                return EXIT_CONFIG;
+                fprintf(stderr, "fh-elector: bad duration %s\n", optarg);
+                return -FH_EINVAL;
             }
             break;
         }
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return EXIT_CONFIG;
+        default:
+            fprintf(stderr, "fh-elector: also takes --leader-elect-{namespace,id,identity,"
+                            "lease-duration,renew-deadline,retry-period}\n");
+            return -FH_EINVAL;
         }
-    }
-    if (!o->endpoint || optind < argc) {
-        usage(stderr);
-        return EXIT_CONFIG;
     }
     return 0;
 }
@@ -193,14 +183,9 @@ drain_channel(void *sock, uint32_t gen, const struct fh_log *log, uint64_t *last
         }
         if (rc < 0)
             return -1;
-        *last_seen = mono_ms();
+        *last_seen = fh_now_ms();
         if (m.type == PROTO_HEARTBEAT) {
-            struct proto_msg hb;
-
-            memset(&hb, 0, sizeof(hb));
-            hb.type = PROTO_HEARTBEAT;
-            hb.gen = gen;
-            chan_send(sock, NULL, &hb, 0);
+            child_reply_heartbeat(sock, gen);
         } else if (m.type == PROTO_QUIT) {
             quit = 1;
         } else {
@@ -223,6 +208,7 @@ int
 main(int argc, char **argv)
 {
     struct opts o;
+    struct child_args args;
     struct fh_log log;
     struct kube_config *cfg = NULL;
     struct kube_client *kc = NULL;
@@ -230,26 +216,27 @@ main(int argc, char **argv)
     struct lease_elector *el = NULL;
     struct lease_config lc;
     struct lease_status st;
-    struct proto_msg hello;
     struct sigaction sa;
     void *zctx = NULL, *sock = NULL;
-    char err[512], rid[CHAN_ID_MAX], ns[PROTO_MAX_NAME + 1], identity[LEASE_IDENTITY_MAX + 1];
+    char *com[MAX_ARGS], *le[MAX_ARGS];
+    char err[512], ns[PROTO_MAX_NAME + 1], identity[LEASE_IDENTITY_MAX + 1];
     char *reported_holder = NULL;
     bool reported_lead = false, reported = false;
     uint64_t last_seen, next_round;
-    int exit_code = 1, rc;
+    int exit_code = 1, ncom, nle, rc;
 
     memset(&o, 0, sizeof(o));
     o.name = LEASE_DEFAULT_NAME;
-    o.level = FH_LOG_INFO;
     lease_timing_defaults(&o.timing);
-    rc = parse(argc, argv, &o);
+    if (split_args(argc, argv, com, &ncom, le, &nle) < 0 || parse_le(nle, le, &o) < 0)
+        return CHILD_EXIT_CONFIG;
+    rc = child_args_parse(ncom, com, "fh-elector", false, &args);
     if (rc != 0)
-        return rc == 1 ? 0 : rc;
-    fh_log_init(&log, "elector", o.level);
+        return rc > 0 ? 0 : CHILD_EXIT_CONFIG;
+    fh_log_init(&log, "elector", args.level);
     if (lease_timing_check(&o.timing, err, sizeof(err)) < 0) {
         log_error(&log, NULL, "invalid leader election timing: %s", err);
-        return EXIT_CONFIG;
+        return CHILD_EXIT_CONFIG;
     }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -257,9 +244,9 @@ main(int argc, char **argv)
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
 
-    if (kube_config_load(o.kubeconfig, &cfg, err, sizeof(err)) < 0) {
+    if (kube_config_load(args.kubeconfig, &cfg, err, sizeof(err)) < 0) {
         log_error(&log, NULL, "cannot load apiserver config: %s", err);
-        exit_code = EXIT_CONFIG;
+        exit_code = CHILD_EXIT_CONFIG;
         goto out;
     }
     if (o.ns)
@@ -268,14 +255,21 @@ main(int argc, char **argv)
         snprintf(ns, sizeof(ns), "default");
     if (o.identity)
         snprintf(identity, sizeof(identity), "%s", o.identity);
-    else if (lease_identity_make(identity, sizeof(identity)) < 0)
+    else if (lease_identity_make(identity, sizeof(identity)) < 0) {
+        log_error(&log, NULL, "cannot make a leader election identity");
         goto out;
+    }
     /* One attempt per request (the election loop is the retry), and short
-     * enough that a round of at most three requests stays well inside the
-     * supervisor's silence limit and the renew deadline. */
+     * enough that a round of at most three requests stays inside the renew
+     * deadline and the supervisor's 10 s silence limit: RenewDeadline / 4,
+     * between 1 s and 3 s. */
     memset(&ko, 0, sizeof(ko));
     ko.max_retries = -1;
-    ko.request_timeout_ms = (long)(o.timing.renew_ms / 4 > 1000 ? o.timing.renew_ms / 4 : 1000);
+    ko.request_timeout_ms = (long)(o.timing.renew_ms / 4);
+    if (ko.request_timeout_ms < REQUEST_TIMEOUT_MIN_MS)
+        ko.request_timeout_ms = REQUEST_TIMEOUT_MIN_MS;
+    if (ko.request_timeout_ms > REQUEST_TIMEOUT_MAX_MS)
+        ko.request_timeout_ms = REQUEST_TIMEOUT_MAX_MS;
     ko.connect_timeout_ms = ko.request_timeout_ms;
     kc = kube_client_new(cfg, &ko, &log);
     if (!kc)
@@ -285,27 +279,18 @@ main(int argc, char **argv)
     lc.name = o.name;
     lc.identity = identity;
     lc.timing = o.timing;
-    rc = lease_elector_new(&lc, kc, &log, mono_ms() ^ ((uint64_t)getpid() << 32), &el);
+    rc = lease_elector_new(&lc, kc, &log, fh_now_ms() ^ ((uint64_t)getpid() << 32), &el);
     if (rc < 0) {
         log_error(&log, NULL, "cannot set up leader election: %s", fh_strerror(rc));
-        exit_code = rc == -FH_EINVAL ? EXIT_CONFIG : 1;
+        exit_code = rc == -FH_EINVAL ? CHILD_EXIT_CONFIG : 1;
         goto out;
     }
 
     zctx = zmq_ctx_new();
-    chan_routing_id_format(rid, sizeof(rid), PROTO_ROLE_ELECTOR, 0, o.gen);
-    sock = zctx ? chan_dealer_connect(zctx, o.endpoint, rid, &rc) : NULL;
+    rc = -FH_ENOMEM;
+    sock = zctx ? child_connect(zctx, PROTO_ROLE_ELECTOR, &args, &rc) : NULL;
     if (!sock) {
-        log_error(&log, NULL, "cannot connect to %s", o.endpoint);
-        goto out;
-    }
-    memset(&hello, 0, sizeof(hello));
-    hello.type = PROTO_HELLO;
-    hello.gen = o.gen;
-    hello.u.hello.role = PROTO_ROLE_ELECTOR;
-    hello.u.hello.pid = (int32_t)getpid();
-    if ((rc = chan_send(sock, NULL, &hello, 0)) < 0) {
-        log_error(&log, NULL, "cannot greet supervisor: %s", fh_strerror(rc));
+        log_error(&log, NULL, "cannot connect to %s: %s", args.endpoint, fh_strerror(rc));
         goto out;
     }
     log_info(&log, NULL, "leader election on lease %s/%s as %s: lease %llu ms, renew deadline "
@@ -313,10 +298,10 @@ main(int argc, char **argv)
              (unsigned long long)o.timing.lease_ms, (unsigned long long)o.timing.renew_ms,
              (unsigned long long)o.timing.retry_ms);
 
-    last_seen = next_round = mono_ms();
+    last_seen = next_round = fh_now_ms();
     while (!stop_requested) {
         zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
-        uint64_t now = mono_ms();
+        uint64_t now = fh_now_ms();
         long timeout = next_round > now ? (long)(next_round - now) : 0;
 
         if (timeout > MAX_WAIT_MS)
@@ -327,7 +312,7 @@ main(int argc, char **argv)
             goto out;
         }
         if (rc > 0 && (item.revents & ZMQ_POLLIN)) {
-            rc = drain_channel(sock, o.gen, &log, &last_seen);
+            rc = drain_channel(sock, args.gen, &log, &last_seen);
             if (rc < 0)
                 goto out;
             if (rc > 0) {
@@ -337,7 +322,7 @@ main(int argc, char **argv)
         }
         if (stop_requested)
             break;
-        now = mono_ms();
+        now = fh_now_ms();
         if (now - last_seen > SUPERVISOR_SILENCE_MS) {
             log_error(&log, NULL, "supervisor silent for %d ms; exiting without releasing",
                       SUPERVISOR_SILENCE_MS);
@@ -358,7 +343,7 @@ main(int argc, char **argv)
             reported_holder = st.holder ? strdup(st.holder) : NULL;
             reported_lead = st.leading;
             reported = true;
-            if ((rc = send_leader(sock, o.gen, st.leading, st.holder)) < 0)
+            if ((rc = send_leader(sock, args.gen, st.leading, st.holder)) < 0)
                 log_warn(&log, NULL, "cannot report leadership: %s", fh_strerror(rc));
         }
         if (st.lost) {
@@ -368,9 +353,9 @@ main(int argc, char **argv)
     }
     /* QUIT or SIGTERM: our workers are done; hand the Lease over at once. */
     if (lease_leading(el)) {
-        rc = lease_release(el, mono_ms(), wall_us());
+        rc = lease_release(el, fh_now_ms(), wall_us());
         if (rc == 0)
-            send_leader(sock, o.gen, false, "");
+            send_leader(sock, args.gen, false, "");
     }
     exit_code = 0;
 out:

@@ -27,8 +27,9 @@
  * wall_us from CLOCK_REALTIME (the MicroTime stamps written to the Lease).
  * Nothing here reads a clock or sleeps, so tests drive a scripted clock and
  * script the apiserver by wrapping kube_request. The now_ms of a round is
- * taken before its requests: observations are dated by at most one request
- * timeout early (fh-elector keeps that timeout at RenewDeadline / 4).
+ * taken before its requests, so an observation is dated early by at most
+ * the round's earlier requests (two request timeouts; fh-elector keeps the
+ * timeout at RenewDeadline / 4, within 1..3 s).
  *
  * Ownership: struct lease_elector owns copies of the config strings, the
  * Lease object last read or written and the observed record; it borrows the

@@ -2,17 +2,31 @@
 # install-deps.sh - install the Debian packages fleet-handshake needs to build,
 # test and demo, when they are missing. Idempotent; needs root only when
 # something is missing. Used by `make deps` (and so by `make check`).
+#
+#   install-deps.sh           everything: build, test, demo
+#   install-deps.sh --build   only what `make all` needs (the Dockerfile's
+#                             build stage runs this)
 set -euo pipefail
 
-pkgs=(
+# what `make all` needs: the compiler and the -dev package of every
+# pkg-config module in the Makefile's PKGS
+build_pkgs=(
   build-essential pkg-config
   libcurl4-openssl-dev libssl-dev libmsgpack-dev libcjson-dev libyaml-dev
-  libzmq3-dev libcmocka-dev
+  libzmq3-dev
+)
+# what the tests and the demo need on top; the Go packages build the chart
+# tests' Helm-compatible renderer (tests/helm/render)
+test_pkgs=(
+  libcmocka-dev
   python3 python3-kubernetes python3-pytest python3-yaml
   openssl curl valgrind
+  golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev
+  golang-github-xeipuuv-gojsonschema-dev
 )
-if [ "${FH_WITH_GO:-0}" = 1 ]; then
-  pkgs+=(golang-go golang-github-masterminds-sprig-dev)
+pkgs=("${build_pkgs[@]}")
+if [ "${1:-}" != "--build" ]; then
+  pkgs+=("${test_pkgs[@]}")
 fi
 
 missing=()

@@ -63,7 +63,8 @@ struct options {
     const char *log_level;                  /* --log-level (text, for children) */
     char bin_dir[PATH_MAX];                 /* where fh-watcher/fh-worker/fh-elector live */
     bool leader_elect;                      /* --leader-elect */
-    struct lease_timing lease;              /* --leader-elect-{lease-duration,renew-deadline,retry-period} */
+    struct lease_timing lease;              /* --leader-elect-{lease-duration,renew-deadline,
+                                               retry-period} */
     const char *lease_ns;                   /* --leader-elect-namespace, NULL = elector's default */
     const char *lease_id;                   /* --leader-elect-id (the Lease name) */
     char identity[LEASE_IDENTITY_MAX + 1];  /* our holderIdentity, kept across elector restarts */
@@ -291,9 +292,12 @@ spawn_child(struct supervisor *s, const struct options *o, const char *endpoint,
         }
     }
     if (c->role == PROTO_ROLE_ELECTOR) {
-        n = add_duration(argv, n, "--leader-elect-lease-duration", o->lease.lease_ms, dur[0], sizeof(dur[0]));
-        n = add_duration(argv, n, "--leader-elect-renew-deadline", o->lease.renew_ms, dur[1], sizeof(dur[1]));
-        n = add_duration(argv, n, "--leader-elect-retry-period", o->lease.retry_ms, dur[2], sizeof(dur[2]));
+        n = add_duration(argv, n, "--leader-elect-lease-duration", o->lease.lease_ms, dur[0],
+                         sizeof(dur[0]));
+        n = add_duration(argv, n, "--leader-elect-renew-deadline", o->lease.renew_ms, dur[1],
+                         sizeof(dur[1]));
+        n = add_duration(argv, n, "--leader-elect-retry-period", o->lease.retry_ms, dur[2],
+                         sizeof(dur[2]));
         argv[n++] = "--leader-elect-id";
         argv[n++] = (char *)o->lease_id;
         argv[n++] = "--leader-elect-identity";
@@ -445,6 +449,17 @@ health_check(void *arg, const char *path, char *detail, size_t cap)
 
     if (strcmp(path, "/healthz") == 0) {
         if (child_crashlooping(&s->children)) {
+            for (uint32_t i = 0; i < s->children.n; i++) {
+                const struct child *c = &s->children.v[i];
+                char how[32];
+
+                if (c->failures < s->children.crashloop_failures)
+                    continue;
+                child_status_text(c->last_status, how, sizeof(how));
+                snprintf(detail, cap, "%s %u is crash-looping: %u failed runs in a row, last %s",
+                         child_role_name(c->role), c->slot, c->failures, how);
+                return 0;
+            }
             snprintf(detail, cap, "a child process is crash-looping");
             return 0;
         }

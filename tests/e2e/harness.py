@@ -181,13 +181,14 @@ class Emulator:
 class Operator:
     """fh-supervisor (and, through it, fh-watcher and fh-worker)."""
 
-    def __init__(self, emu, bin_dir, workers=2, extra=(), log_level="info", name="op"):
+    def __init__(self, emu, bin_dir, workers=2, extra=(), log_level="info", name="op", kubeconfig=None):
         self.emu = emu
         self.bin_dir = bin_dir
         self.logpath = os.path.join(emu.tmp, f"{name}.log")
         self.log = open(self.logpath, "w")
         self.health_port = None
-        args = [os.path.join(bin_dir, "fh-supervisor"), "--kubeconfig", emu.kubeconfig,
+        # kubeconfig: the operator's credentials (default: the emulator's admin kubeconfig)
+        args = [os.path.join(bin_dir, "fh-supervisor"), "--kubeconfig", kubeconfig or emu.kubeconfig,
                 "--workers", str(workers), "--health-probe-bind-address", "127.0.0.1:0",
                 "--log-level", log_level, *extra]
         env = dict(os.environ)

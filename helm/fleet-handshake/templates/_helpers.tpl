@@ -98,12 +98,37 @@ operator finishes in-flight work and exits before the kubelet's SIGKILL.
 {{- end }}
 
 {{/*
+A duration ("1h30m", "15s", "500ms"; the schema admits nothing else) in
+milliseconds, as a string.
+*/}}
+{{- define "fleet-handshake.durationMs" -}}
+{{- $ms := 0 }}
+{{- range regexFindAll "[0-9]+(ms|s|m|h)" (toString .) -1 }}
+{{- $n := regexFind "^[0-9]+" . | atoi }}
+{{- $unit := regexFind "[a-z]+$" . }}
+{{- $ms = add $ms (mul $n (get (dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000) $unit)) }}
+{{- end }}
+{{- $ms }}
+{{- end }}
+
+{{/*
 Checks that values.schema.json cannot express. Included by the Deployment,
 so `helm install`/`helm template` fail with the message.
 */}}
 {{- define "fleet-handshake.validate" -}}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
 {{- fail (printf "replicaCount=%d needs leaderElection.enabled=true: without leader election every replica would reconcile the same FleetHandshakes at the same time" (int .Values.replicaCount)) }}
+{{- end }}
+{{- if .Values.leaderElection.enabled }}
+{{- $le := .Values.leaderElection }}
+{{- $lease := include "fleet-handshake.durationMs" $le.leaseDuration | atoi }}
+{{- $renew := include "fleet-handshake.durationMs" $le.renewDeadline | atoi }}
+{{- $retry := include "fleet-handshake.durationMs" $le.retryPeriod | atoi }}
+{{- /* the supervisor's rule (it exits 78 otherwise): lease duration >= 1s,
+       lease duration > renew deadline > 1.2 x retry period */}}
+{{- if or (lt $lease 1000) (le $lease $renew) (le (mul $renew 10) (mul $retry 12)) (eq $retry 0) }}
+{{- fail (printf "leaderElection timing: need leaseDuration (%s) > renewDeadline (%s) > 1.2 x retryPeriod (%s), and leaseDuration >= 1s" $le.leaseDuration $le.renewDeadline $le.retryPeriod) }}
+{{- end }}
 {{- end }}
 {{- if or (lt (int .Values.workers) 1) (gt (int .Values.workers) 256) }}
 {{- fail (printf "workers must be 1..256, got %v" .Values.workers) }}

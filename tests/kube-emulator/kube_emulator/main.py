@@ -22,6 +22,8 @@ def parse_args(argv):
     p.add_argument("--plain-http", action="store_true", help="serve HTTP instead of HTTPS")
     p.add_argument("--history", type=int, default=10000, help="watch history window (events)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    p.add_argument("--enable-admission-plugins", default="",
+                   help="comma-separated admission plugins; supported: OwnerReferencesPermissionEnforcement")
     return p.parse_args(argv)
 
 
@@ -30,10 +32,16 @@ def main(argv=None):
     host, _, port = args.listen.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     token = args.token or random_token()
+    admission = [x.strip() for x in args.enable_admission_plugins.split(",") if x.strip()]
+    from .rbac import ADMISSION_PLUGINS
+    unknown = [x for x in admission if x not in ADMISSION_PLUGINS]
+    if unknown:
+        sys.stderr.write('kube-emulator: enable-admission-plugins plugin "%s" is unknown\n' % unknown[0])
+        return 2
     tls = None if args.plain_http else TLSMaterial()
     try:
         emu = Emulator(version_minor=args.version_minor, history=args.history, tokens={token: "admin"},
-                       verbose=args.verbose)
+                       verbose=args.verbose, admission=admission)
         if args.plain_http:
             emu.anonymous_user = "admin"  # kubectl sends no token over http (see Emulator.anonymous_user)
         if args.fleet_sim:

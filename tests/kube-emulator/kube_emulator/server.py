@@ -17,7 +17,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote
 
-from . import discovery, errors, protobuf, tables, watch
+from . import discovery, errors, protobuf, rbac, tables, watch
 from .admin import Admin
 from .api import Api, Selectors
 from .errors import ApiError
@@ -37,7 +37,7 @@ DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease"
 
 class Request:
     __slots__ = ("method", "path", "params", "headers", "body", "handler", "verb", "group", "resource",
-                 "subresource")
+                 "subresource", "user")
 
     def __init__(self, method, path, params, headers, body, handler):
         self.method = method
@@ -50,6 +50,7 @@ class Request:
         self.group = ""
         self.resource = ""
         self.subresource = ""
+        self.user = None  # rbac.UserInfo of the (impersonated) requester
 
 
 class Response:
@@ -299,7 +300,7 @@ class Server(ThreadingHTTPServer):
 # ---------------------------------------------------------------- the emulator
 
 class Emulator:
-    def __init__(self, version_minor=32, history=10000, tokens=None, verbose=False):
+    def __init__(self, version_minor=32, history=10000, tokens=None, verbose=False, admission=()):
         self.version_minor = version_minor
         self.verbose = verbose
         self.tokens = dict(tokens or {})  # token -> user name
@@ -307,6 +308,9 @@ class Emulator:
         self.store = Store(history)
         self.registry = Registry()
         self.api = Api(self.store, self.registry)
+        # RBAC: ServiceAccount tokens (TokenRequest), impersonation, authorization, reviews
+        self.rbac = rbac.RBAC(self.api, admission)
+        self.rbac.admin_tokens = self.admin_tokens
         self.admin = Admin()
         self.controllers = Controllers(self.api)
         self.fleet = None
@@ -323,6 +327,7 @@ class Emulator:
 
     def start_controllers(self):
         self.controllers.start()
+        self.rbac.start()
         if self.fleet is not None:
             self.fleet.start()
 
@@ -372,11 +377,18 @@ class Emulator:
             self.admin.record(req.verb, req.group, req.resource, req.subresource, code, agent)
 
     def _auth(self, req):
+        """rbac.UserInfo, None (no Authorization header) or False (bad credentials)."""
         h = req.headers.get("Authorization")
         if h is None:
             return None
         if h[:7].lower() == "bearer ":
-            return self.tokens.get(h[7:].strip(), False)
+            tok = h[7:].strip()
+            u = self.tokens.get(tok)
+            if u == "admin":
+                return rbac.ADMIN
+            if u is not None:
+                return rbac.UserInfo(u, [rbac.AUTHENTICATED])
+            return self.rbac.authenticate(tok) or False
         return False
 
     def _handle(self, req):
@@ -385,14 +397,23 @@ class Emulator:
             path = path.rstrip("/")
         user = self._auth(req)
         if user is None:
-            user = self.anonymous_user
+            user = rbac.ADMIN if self.anonymous_user == "admin" else self.anonymous_user
         if user is False or (user is None and not path.startswith(PUBLIC_PATHS)):
             return status_response(errors.unauthorized())
         if path.startswith("/emulator/"):
-            if user not in ("admin",):
+            if user is not rbac.ADMIN:
                 raise errors.forbidden("", "", "", "admin API needs the admin token")
             return self._admin(req, path)
+        if user is not None:
+            user = self.rbac.impersonate(user, req.headers)
+        req.user = user
         parts = [p for p in path.split("/") if p]
+        if user is not None and not user.privileged and not path.startswith(PUBLIC_PATHS) and not (
+                parts and ((parts[0] == "api" and len(parts) >= 3) or (parts[0] == "apis" and len(parts) >= 4))):
+            # a non-resource request (/, discovery, /openapi): nonResourceURLs rules
+            if parts and parts[0] in ("api", "apis", "openapi"):
+                req.verb = "get"
+            self.rbac.check_path(user, req.method, req.path)
         if not parts:
             return Response(200, {"paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz",
                                              "/version", "/openapi/v2", "/openapi/v3"]})
@@ -480,6 +501,8 @@ class Emulator:
         else:
             req.verb = m.lower()
             raise errors.method_not_allowed(m, group, plural)
+        if req.user is not None:
+            self.rbac.check_resource(req.user, req.verb, group, version, plural, sub, ns, name, params)
         rt = self.registry.lookup(group, version, plural)
         if rt is None or (ns is not None and not rt.namespaced):
             raise errors.path_not_found()
@@ -494,6 +517,15 @@ class Emulator:
             time.sleep(delay / 1000.0)
         if fault is not None:
             raise fault
+        if getattr(rt, "virtual", False) or (sub == "token" and rt.key == rbac.SA_KEY):
+            if req.verb != "create" or (rt.namespaced and ns is None):
+                raise errors.method_not_allowed(req.verb, group, plural)
+            if sub == "token":
+                code, body = self.rbac.token_request(ns, name, self._json(req))
+            else:
+                code, body = self.rbac.review(req.user, rt, ns, self._json(req))
+            self._record(req, code)
+            return Response(code, body)
         if req.verb not in rt.verbs and not sub and not (rt.terminating and req.verb in ("patch", "update", "create")):
             raise errors.method_not_allowed(req.verb, group, plural)
         if rt.namespaced and ns is None and req.verb not in ("list", "watch"):
@@ -501,6 +533,8 @@ class Emulator:
         dry = self._dry_run(params)
         api = self.api
         v = req.verb
+        if v in ("create", "update", "patch") and self.rbac.owner_refs_enforced and not req.user.privileged:
+            self._admit_owner_refs(req, rt, version, ns, name, sub)
         if v in ("get", "list", "watch"):
             kind, fmt_ver = negotiate(req.headers.get("Accept"))
         else:
@@ -562,6 +596,21 @@ class Emulator:
             raise errors.method_not_allowed(v, group, plural)
         self._record(req, r.code)
         return r
+
+    def _admit_owner_refs(self, req, rt, version, ns, name, sub):
+        """OwnerReferencesPermissionEnforcement: judge the object as it would be stored (a dry run)."""
+        api = self.api
+        if req.verb == "create":
+            body = self._json(req)
+            self.rbac.admit_owner_refs(req.user, rt, version, ns, name, sub, body, None, True)
+            return
+        old = api.store.get(rt.key, ns if rt.namespaced else "", name)
+        if req.verb == "update":
+            new, created = api.update(rt, ns, name, self._json(req), version, sub or None, True)
+            old = None if created else old
+        else:
+            new = api.patch(rt, ns, name, req.headers.get("Content-Type"), req.body, version, sub or None, True)
+        self.rbac.admit_owner_refs(req.user, rt, version, ns, name, sub, new, old, old is None)
 
     def _render_one(self, rt, version, obj, kind, fmt_ver, params):
         if kind == "table":
@@ -694,6 +743,8 @@ class Emulator:
         elif parts == ["watches", "close"] and m == "POST":
             n = (body or {}).get("afterEvents") or 0
             return Response(200, self.close_watches(int(n)))
+        elif parts == ["tokens"] and m == "POST":
+            return Response(201, self.rbac.add_static_token(body or {}))
         elif parts == ["compact"] and m == "POST":
             self.store.compact()
             return Response(200, {"compactedAt": str(self.store.rv)})

@@ -1,0 +1,145 @@
+"""Leader election (--leader-elect): two supervisors against one apiserver,
+exactly one reconciles; kill -9 of the leader fails over within lease
+duration + retry period; SIGTERM of the leader hands the Lease over at once."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+import harness
+from harness import fh_manifest, secret_manifest, wait_for
+from test_operator import synced
+
+# short timings keep the suite fast; test_sigterm_hands_over_at_once uses the defaults
+FAST = ("--leader-elect", "--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline=3s",
+        "--leader-elect-retry-period=1s")
+
+
+def lease_path(ns, name="fleet-handshake-leader"):
+    return f"/apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}"
+
+
+def identity(op):
+    """The holderIdentity the supervisor logged at start."""
+    for line in op.loglines():
+        msg = line.get("message", "")
+        if line.get("process") == "supervisor" and msg.startswith("leader election on lease "):
+            return msg.split(" as ", 1)[1].split(":", 1)[0]
+    return None
+
+
+def said(op, text):
+    return any(text in l.get("message", "") for l in op.loglines() if l.get("process") == "supervisor")
+
+
+def tasks_sent(op):
+    """Tasks in the supervisor's 'queue idle' lines (0 when it never dispatched)."""
+    n = 0
+    for l in op.loglines():
+        msg = l.get("message", "")
+        if l.get("process") == "supervisor" and msg.startswith("queue idle: "):
+            n = int(msg.split()[2])
+    return n
+
+
+def create_fh(emu, name):
+    emu.apply({"apiVersion": "v1", "kind": "List", "items": [
+        secret_manifest(name, string_data={"v": name}), fh_manifest(name, name)]})
+
+
+@pytest.fixture
+def pair(emu, bin_dir):
+    """Start supervisors; at the end stop those still running and expect a clean exit."""
+    ops = []
+
+    def start(extra, name):
+        op = harness.Operator(emu, bin_dir, workers=2, extra=extra, name=name)
+        ops.append(op)
+        return op
+    yield start
+    for op in ops:
+        if op.proc.poll() is None:
+            rc = op.stop()
+            assert rc == 0, f"{op.logpath} exited {rc}:\n{op.logtext()[-4000:]}"
+
+
+def test_one_leader_reconciles_and_kill9_fails_over(emu, pair):
+    args = FAST + ("--leader-elect-namespace=kube-system",)
+    a, b = pair(args, "a"), pair(args, "b")
+    a.wait_ready()
+    b.wait_ready()
+    ids = {identity(a): a, identity(b): b}
+    assert None not in ids and len(ids) == 2
+    lease = wait_for(lambda: (lambda l: l if l and l["spec"].get("holderIdentity") in ids else None)(
+        emu.get(lease_path("kube-system"))), 15, "a leader in the Lease")
+    leader = ids[lease["spec"]["holderIdentity"]]
+    standby = b if leader is a else a
+    wait_for(lambda: said(leader, "became leader"), 10, "leader log")
+    wait_for(lambda: said(standby, "standby, leader is " + identity(leader)), 10, "standby log")
+
+    create_fh(emu, "one")
+    wait_for(lambda: synced(emu, "fleet-default", "one"), 30, "one synced")
+    wait_for(lambda: tasks_sent(leader) > 0, 10, "the leader's queue idle line")
+    assert tasks_sent(standby) == 0 and not said(standby, "became leader")
+    assert standby.probe("/readyz")[0] == 200       # a standby is ready, and warm
+    assert standby.probe("/healthz")[0] == 200
+
+    # kill -9: the leader's children die with it, nobody releases the Lease
+    leader.proc.kill()
+    leader.proc.wait(10)
+    create_fh(emu, "two")                           # pending work for the new leader
+    wait_for(lambda: synced(emu, "fleet-default", "two"), 25, "two synced by the standby")
+    assert said(standby, "became leader")
+    spec = emu.get(lease_path("kube-system"))["spec"]
+    assert spec["holderIdentity"] == identity(standby)
+    assert spec["leaseTransitions"] >= 1
+    wait_for(lambda: tasks_sent(standby) > 0, 10, "the new leader's queue idle line")
+    assert synced(emu, "fleet-default", "one")      # still converged
+
+
+def test_sigterm_hands_over_at_once(emu, pair):
+    # default timings (lease 15 s, retry 2 s): a handover that waited for
+    # expiry would take over 15 s; the released Lease is taken within a retry
+    a = pair(("--leader-elect",), "a")
+    wait_for(lambda: said(a, "became leader"), 15, "a leads")
+    b = pair(("--leader-elect=true",), "b")
+    b.wait_ready()
+    wait_for(lambda: said(b, "standby, leader is " + identity(a)), 15, "b stands by")
+    create_fh(emu, "before")
+    wait_for(lambda: synced(emu, "fleet-default", "before"), 30, "synced by a")
+
+    t0 = time.monotonic()
+    a.proc.send_signal(signal.SIGTERM)
+    assert a.proc.wait(10) == 0
+    # the Lease was released (or already taken by b, if it was that quick)
+    spec = emu.get(lease_path("default"))["spec"]
+    assert spec["holderIdentity"] in ("", identity(b)), spec
+    if spec["holderIdentity"] == "":
+        assert spec["leaseDurationSeconds"] == 1
+    wait_for(lambda: emu.get(lease_path("default"))["spec"]["holderIdentity"] == identity(b),
+             10, "b holds the Lease")
+    assert time.monotonic() - t0 < 10
+    # a drained its workers before it let the elector release the Lease
+    lines = [l.get("message", "") for l in a.loglines() if l.get("process") == "supervisor"]
+    release = next(i for i, m in enumerate(lines) if m.startswith("workers stopped; releasing"))
+    assert all(i < release for i, m in enumerate(lines) if m.startswith("worker slot"))
+    assert any(l.get("message") == "released lease" for l in a.loglines() if l.get("process") == "elector")
+    create_fh(emu, "after")
+    wait_for(lambda: synced(emu, "fleet-default", "after"), 30, "synced by b")
+
+
+def test_invalid_timing_exits_78(bin_dir):
+    p = subprocess.run([os.path.join(bin_dir, "fh-supervisor"), "--leader-elect",
+                        "--leader-elect-lease-duration=5s", "--leader-elect-renew-deadline=5s",
+                        "--health-probe-bind-address=0"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 78
+    assert "--leader-elect-lease-duration" in p.stderr and "--leader-elect-renew-deadline" in p.stderr
+    p = subprocess.run([os.path.join(bin_dir, "fh-supervisor"), "--leader-elect",
+                        "--leader-elect-renew-deadline=2s", "--leader-elect-retry-period=2s",
+                        "--health-probe-bind-address=0"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 78
+    assert "1.2 x" in p.stderr

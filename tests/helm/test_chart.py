@@ -1,0 +1,682 @@
+"""The Helm chart (helm/fleet-handshake), rendered like `helm template`.
+
+What is checked: every value in values.yaml changes what it should (and a
+new value without a case here fails the suite); the operator's flags reach
+the container and are accepted by the real fh-supervisor, which serves the
+probes on the port the chart points them at; the security context; the
+replicas/leader-election rule; the CRD ships in crds/ only; every object
+parses and is named and labelled; RBAC is exactly the least-privilege set
+(and covers every API resource the C code calls); the docs list every value.
+"""
+import glob
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+
+from helmlib import CHART, ROOT, render, render_error, run_render
+
+FULL = "release-name-fleet-handshake"
+VALUES = yaml.safe_load(open(os.path.join(CHART, "values.yaml")))
+CHART_META = yaml.safe_load(open(os.path.join(CHART, "Chart.yaml")))
+
+
+def leaves(d, prefix=""):
+    """Dotted paths of values.yaml's leaves (scalars, lists, empty maps)."""
+    out = []
+    for k, v in d.items():
+        p = prefix + k
+        if isinstance(v, dict) and v:
+            out += leaves(v, p + ".")
+        else:
+            out.append(p)
+    return out
+
+
+def nested(path, value):
+    d = value
+    for part in reversed(path.split(".")):
+        d = {part: d}
+    return d
+
+
+def merge(a, b):
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+# ------------------------------------------------------------ rules
+
+OPERATOR_RULES = [
+    {"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes"],
+     "verbs": ["list", "watch"]},
+    {"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes/status"],
+     "verbs": ["patch"]},
+    {"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes/finalizers"],
+     "verbs": ["update"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list", "watch"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
+    {"apiGroups": ["fleet.cattle.io"], "resources": ["bundles"], "verbs": ["list", "watch"]},
+    {"apiGroups": ["fleet.cattle.io"], "resources": ["bundles"],
+     "verbs": ["get", "create", "patch", "delete"]},
+]
+
+
+def lease_rules(name=FULL):
+    return [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+         "resourceNames": [name], "verbs": ["get", "update"]},
+    ]
+
+
+# ------------------------------------------------------------ every value
+
+def image(r):
+    return r.container["image"]
+
+
+def labels_of_pod(r):
+    return r.deployment["spec"]["template"]["metadata"]["labels"]
+
+
+def operator_roles(r):
+    return [d for d in r.all("ClusterRole") + r.all("Role") if d["metadata"]["name"] == FULL]
+
+
+def bindings(r):
+    return r.all("ClusterRoleBinding") + r.all("RoleBinding")
+
+
+PROBE = {"initialDelaySeconds": 3, "periodSeconds": 7, "timeoutSeconds": 2, "failureThreshold": 5}
+
+# (values path, new value, extra values the case needs, check on the render)
+CASES = [
+    ("nameOverride", "fh", {},
+     lambda r: r.deployment["metadata"]["name"] == "release-name-fh"
+     and r.deployment["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == "fh"),
+    ("fullnameOverride", "op", {},
+     lambda r: {d["metadata"]["name"] for d in r.docs} >= {"op", "op-leader-election", "op-view"}
+     and r.pod["serviceAccountName"] == "op"),
+    ("image.repository", "registry.example.org/fh", {},
+     lambda r: image(r) == "registry.example.org/fh:0.1.0"),
+    ("image.tag", "1.2.3", {},
+     lambda r: image(r) == "fleet-handshake:1.2.3"
+     and r.deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "1.2.3"),
+    ("image.digest", "sha256:" + "a" * 64, {},
+     lambda r: image(r) == "fleet-handshake:0.1.0@sha256:" + "a" * 64),
+    ("image.pullPolicy", "Always", {},
+     lambda r: r.container["imagePullPolicy"] == "Always"),
+    ("imagePullSecrets", [{"name": "regcred"}], {},
+     lambda r: r.pod["imagePullSecrets"] == [{"name": "regcred"}]),
+    ("replicaCount", 3, {},
+     lambda r: r.deployment["spec"]["replicas"] == 3),
+    ("workers", 7, {}, lambda r: r.arg("--workers") == "7"),
+    ("logLevel", "debug", {}, lambda r: r.arg("--log-level") == "debug"),
+    ("resyncPeriod", "1h", {}, lambda r: r.arg("--resync-period") == "1h"),
+    ("taskTimeout", "5m", {}, lambda r: r.arg("--task-timeout") == "5m"),
+    ("terminationGracePeriodSeconds", 60, {},
+     lambda r: r.pod["terminationGracePeriodSeconds"] == 60 and r.arg("--drain-timeout") == "55s"),
+    ("watchNamespaces", ["team-a", "team-b"], {},
+     lambda r: [a for a in r.args if a.startswith("--namespace")]
+     == ["--namespace=team-a", "--namespace=team-b"]
+     and {d["metadata"]["namespace"] for d in r.all("Role", FULL)} == {"team-a", "team-b"}
+     and not r.all("ClusterRole", FULL) and not r.all("ClusterRoleBinding")),
+    ("leaderElection.enabled", False, {},
+     lambda r: r.arg("--leader-elect") is None
+     and not [a for a in r.args if a.startswith("--leader-elect")]
+     and r.deployment["spec"]["strategy"] == {"type": "Recreate"}
+     and not r.all("Role", FULL + "-leader-election")),
+    ("leaderElection.leaseDuration", "30s", {},
+     lambda r: r.arg("--leader-elect-lease-duration") == "30s"),
+    ("leaderElection.renewDeadline", "12s", {},
+     lambda r: r.arg("--leader-elect-renew-deadline") == "12s"),
+    ("leaderElection.retryPeriod", "4s", {},
+     lambda r: r.arg("--leader-elect-retry-period") == "4s"),
+    ("probes.port", 9440, {},
+     lambda r: r.arg("--health-probe-bind-address") == ":9440"
+     and r.container["ports"] == [{"name": "health", "containerPort": 9440, "protocol": "TCP"}]),
+    ("probes.liveness", PROBE, {},
+     lambda r: r.container["livenessProbe"] == dict(PROBE, httpGet={"path": "/healthz", "port": "health"})),
+    ("probes.readiness", PROBE, {},
+     lambda r: r.container["readinessProbe"] == dict(PROBE, httpGet={"path": "/readyz", "port": "health"})),
+    ("resources", {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}, {},
+     lambda r: r.container["resources"] == {"requests": {"cpu": "1", "memory": "1Gi"},
+                                            "limits": {"cpu": "2", "memory": "2Gi"}}),
+    ("podSecurityContext", {"runAsNonRoot": True, "runAsUser": 1000}, {},
+     lambda r: r.pod["securityContext"]["runAsUser"] == 1000),
+    ("securityContext", {"readOnlyRootFilesystem": False}, {},
+     lambda r: r.container["securityContext"]["readOnlyRootFilesystem"] is False),
+    ("serviceAccount.create", False, {"serviceAccount": {"name": "existing"}},
+     lambda r: not r.all("ServiceAccount") and r.pod["serviceAccountName"] == "existing"
+     and all(b["subjects"][0]["name"] == "existing" for b in bindings(r))),
+    ("serviceAccount.name", "custom-sa", {},
+     lambda r: r.one("ServiceAccount")["metadata"]["name"] == "custom-sa"
+     and r.pod["serviceAccountName"] == "custom-sa"
+     and all(b["subjects"] == [{"kind": "ServiceAccount", "name": "custom-sa", "namespace": "default"}]
+             for b in bindings(r))),
+    ("serviceAccount.annotations", {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/fh"}, {},
+     lambda r: r.one("ServiceAccount")["metadata"]["annotations"]
+     == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/fh"}),
+    ("serviceAccount.automountServiceAccountToken", False, {},
+     lambda r: r.one("ServiceAccount")["automountServiceAccountToken"] is False
+     and r.pod["automountServiceAccountToken"] is False),
+    ("rbac.create", False, {},
+     lambda r: not operator_roles(r) and not bindings(r)
+     and not r.all("Role", FULL + "-leader-election")),
+    ("rbac.userRoles", False, {},
+     lambda r: not r.all("ClusterRole", FULL + "-view") and not r.all("ClusterRole", FULL + "-edit")),
+    ("rbac.aggregateToView", False, {},
+     lambda r: not [k for k in r.one("ClusterRole", FULL + "-view")["metadata"]["labels"]
+                    if k.startswith("rbac.authorization.k8s.io/aggregate")]),
+    ("rbac.aggregateToEdit", True, {},
+     lambda r: r.one("ClusterRole", FULL + "-edit")["metadata"]["labels"].get(
+         "rbac.authorization.k8s.io/aggregate-to-edit") == "true"),
+    ("podDisruptionBudget.enabled", True, {"replicaCount": 2},
+     lambda r: r.one("PodDisruptionBudget")["spec"]
+     == {"minAvailable": 1, "selector": r.deployment["spec"]["selector"]}),
+    ("podDisruptionBudget.minAvailable", 2, {"replicaCount": 3, "podDisruptionBudget": {"enabled": True}},
+     lambda r: r.one("PodDisruptionBudget")["spec"]["minAvailable"] == 2),
+    ("podDisruptionBudget.maxUnavailable", "50%", {"replicaCount": 2, "podDisruptionBudget": {"enabled": True}},
+     lambda r: r.one("PodDisruptionBudget")["spec"]["maxUnavailable"] == "50%"
+     and "minAvailable" not in r.one("PodDisruptionBudget")["spec"]),
+    ("extraArgs", ["--kubeconfig=/etc/fh/kubeconfig"], {},
+     lambda r: r.args[-1] == "--kubeconfig=/etc/fh/kubeconfig"),
+    ("extraEnv", [{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}], {},
+     lambda r: {"name": "HTTPS_PROXY", "value": "http://proxy:3128"} in r.container["env"]),
+    ("extraVolumes", [{"name": "token", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}], {},
+     lambda r: [v["name"] for v in r.pod["volumes"]] == ["tmp", "token"]),
+    ("extraVolumeMounts", [{"name": "token", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}], {},
+     lambda r: r.container["volumeMounts"][-1]["name"] == "token"),
+    ("podAnnotations", {"prometheus.io/scrape": "false"}, {},
+     lambda r: r.deployment["spec"]["template"]["metadata"]["annotations"] == {"prometheus.io/scrape": "false"}),
+    ("podLabels", {"team": "platform", "app.kubernetes.io/name": "other"}, {},
+     lambda r: labels_of_pod(r)["team"] == "platform"
+     and "team" not in r.deployment["spec"]["selector"]["matchLabels"]
+     # a chart label is never replaced: the selector keeps matching
+     and labels_of_pod(r)["app.kubernetes.io/name"] == "fleet-handshake"),
+    ("nodeSelector", {"node-role.kubernetes.io/infra": "true"}, {},
+     lambda r: r.pod["nodeSelector"] == {"node-role.kubernetes.io/infra": "true", "kubernetes.io/os": "linux"}),
+    ("tolerations", [{"key": "infra", "operator": "Exists", "effect": "NoSchedule"}], {},
+     lambda r: r.pod["tolerations"] == [{"key": "infra", "operator": "Exists", "effect": "NoSchedule"}]),
+    ("affinity", {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}}, {},
+     lambda r: r.pod["affinity"] == {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}}),
+    ("topologySpreadConstraints", [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+                                    "whenUnsatisfiable": "ScheduleAnyway"}], {},
+     lambda r: r.pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"),
+    ("priorityClassName", "system-cluster-critical", {},
+     lambda r: r.pod["priorityClassName"] == "system-cluster-critical"),
+]
+
+
+def test_every_value_has_a_case():
+    """A value added to values.yaml without a case here fails: none is ignored."""
+    covered = {c[0] for c in CASES}
+    missing = [p for p in leaves(VALUES)
+               if not any(p == c or p.startswith(c + ".") for c in covered)]
+    assert not missing, "values without a test case: %s" % missing
+    unknown = [c for c in covered if not any(p == c or p.startswith(c + ".") for p in leaves(VALUES))]
+    assert not unknown, "cases for values that do not exist: %s" % unknown
+
+
+@pytest.mark.parametrize("path,value,base,check", CASES, ids=[c[0] for c in CASES])
+def test_value_changes_what_it_should(path, value, base, check):
+    before = run_render(values=base).stdout
+    r = render(values=merge(base, nested(path, value)))
+    assert r.text != before, "%s=%r changes nothing" % (path, value)
+    assert check(r), "%s=%r did not do what it should" % (path, value)
+
+
+def test_workers_from_set_and_from_file():
+    # --set gives an int64, -f a float64 (Helm reads values through JSON):
+    # both must print as a plain 7
+    assert render("--set", "workers=7").arg("--workers") == "7"
+    assert render(values={"workers": 7}).arg("--workers") == "7"
+    assert render("--set", "workers=256").arg("--workers") == "256"
+
+
+@pytest.mark.parametrize("bad,msg", [
+    ({"workers": 0}, "workers"),
+    ({"workers": 257}, "workers"),
+    ({"worker": 3}, "worker"),
+    ({"logLevel": "verbose"}, "logLevel"),
+    ({"resyncPeriod": "10 minutes"}, "resyncPeriod"),
+    ({"image": {"tag": 1.1}}, "tag"),
+    ({"image": {"pullPolicy": "Sometimes"}}, "pullPolicy"),
+    ({"watchNamespaces": ["Not_A_Namespace"]}, "watchNamespaces"),
+    ({"terminationGracePeriodSeconds": 5}, "terminationGracePeriodSeconds"),
+    ({"probes": {"port": 70000}}, "port"),
+])
+def test_bad_values_are_refused(bad, msg):
+    err = render_error(values=bad)
+    assert msg in err
+
+
+# ------------------------------------------------------------ operator flags
+
+def test_default_args(default):
+    assert default.container["command"] == ["/usr/local/bin/fh-supervisor"]
+    assert default.args == [
+        "--health-probe-bind-address=:8081",
+        "--workers=4",
+        "--log-level=info",
+        "--resync-period=10m",
+        "--task-timeout=2m",
+        "--drain-timeout=25s",
+        "--leader-elect",
+        "--leader-elect-namespace=default",
+        "--leader-elect-id=" + FULL,
+        "--leader-elect-lease-duration=15s",
+        "--leader-elect-renew-deadline=10s",
+        "--leader-elect-retry-period=2s",
+    ]
+
+
+def test_lease_is_in_the_release_namespace_and_named_like_its_role():
+    r = render("-n", "ops")
+    assert r.arg("--leader-elect-namespace") == "ops"
+    role = r.one("Role", FULL + "-leader-election")
+    assert role["metadata"]["namespace"] == "ops"
+    assert role["rules"][1]["resourceNames"] == [r.arg("--leader-elect-id")]
+
+
+def test_probes_point_at_the_port_the_supervisor_serves():
+    for args in ([], ["--set", "probes.port=9440"]):
+        r = render(*args)
+        port = int(r.arg("--health-probe-bind-address").rsplit(":", 1)[1])
+        ports = {p["name"]: p["containerPort"] for p in r.container["ports"]}
+        assert ports == {"health": port}
+        assert r.container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+        assert r.container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+
+
+def _supervisor():
+    path = os.path.join(ROOT, "build", "rel", "bin", "fh-supervisor")
+    if not os.access(path, os.X_OK):
+        subprocess.run(["make", "-s", "-C", ROOT, "VARIANT=rel", "all"], check=True)
+    return path
+
+
+def test_supervisor_accepts_every_flag_the_chart_passes():
+    usage = subprocess.run([_supervisor(), "--help"], capture_output=True, text=True).stdout
+    known = set(re.findall(r"^\s+(--[a-z-]+)", usage, flags=re.M))
+    r = render(values={"watchNamespaces": ["a", "b"], "extraArgs": []})
+    used = {a.split("=", 1)[0] for a in r.args}
+    assert used <= known, "flags fh-supervisor does not know: %s" % (used - known)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_real_supervisor_runs_with_the_rendered_args_and_serves_the_probe_port(tmp_path):
+    """The exact rendered args start fh-supervisor (a bad flag exits 78 at
+    once), and /healthz answers on the port the probes use."""
+    port = _free_port()
+    r = render("--set", "probes.port=%d" % port, "--set", "watchNamespaces={team-a}")
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "KUBECONFIG": str(tmp_path / "none"),
+           "HOME": str(tmp_path)}
+    p = subprocess.Popen([_supervisor()] + r.args, env=env, cwd=str(tmp_path),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        status = None
+        deadline = time.time() + 10
+        while time.time() < deadline and status is None:
+            assert p.poll() is None, "fh-supervisor exited %s: %s" % (p.returncode, p.stderr.read()[-2000:])
+            try:
+                status = urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=1).status
+            except urllib.error.HTTPError as e:
+                status = e.code
+            except OSError:
+                time.sleep(0.1)
+        assert status in (200, 503), "no /healthz on the probe port %d" % port
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=1)
+            ready = 200
+        except urllib.error.HTTPError as e:
+            ready = e.code
+        assert ready == 503  # nothing listed: no apiserver here
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = p.wait()
+        p.stderr.close()
+    assert rc == 0, "fh-supervisor did not drain and exit 0 on SIGTERM"
+
+
+@pytest.mark.parametrize("lease,renew,retry", [
+    ("15s", "10s", "2s"), ("1m30s", "1m", "10s"), ("15s", "2401ms", "2s"),
+    ("10s", "10s", "2s"), ("15s", "2400ms", "2s"), ("900ms", "500ms", "100ms"),
+])
+def test_leader_timing_refused_by_the_chart_exactly_when_the_supervisor_refuses_it(tmp_path, lease, renew, retry):
+    """The chart fails at install time for the timings fh-supervisor would
+    refuse at start (exit 78, a crash-looping pod), and only for those."""
+    sets = "leaderElection.leaseDuration=%s,leaderElection.renewDeadline=%s,leaderElection.retryPeriod=%s" % (
+        lease, renew, retry)
+    p = run_render("--set", sets, check=False)
+    flags = ["--leader-elect", "--leader-elect-namespace=default", "--leader-elect-lease-duration=" + lease,
+             "--leader-elect-renew-deadline=" + renew, "--leader-elect-retry-period=" + retry,
+             "--health-probe-bind-address=0"]
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path), "KUBECONFIG": str(tmp_path / "none"),
+           "HOME": str(tmp_path)}
+    sup = subprocess.Popen([_supervisor()] + flags, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        rc = sup.wait(timeout=1.5)
+    except subprocess.TimeoutExpired:
+        rc = None  # running: the flags were accepted
+        sup.send_signal(signal.SIGTERM)
+        sup.wait(timeout=20)
+    if p.returncode == 0:
+        assert rc is None, "the chart renders timings fh-supervisor refuses (exit %s)" % rc
+    else:
+        assert "leaderElection timing" in p.stderr
+        assert rc == 78, "the chart refuses timings fh-supervisor accepts"
+
+
+def test_drain_timeout_is_shorter_than_the_grace_period():
+    for tgps in (6, 30, 120):
+        r = render("--set", "terminationGracePeriodSeconds=%d" % tgps)
+        drain = int(r.arg("--drain-timeout").rstrip("s"))
+        assert 0 < drain < r.pod["terminationGracePeriodSeconds"] == tgps
+
+
+# ------------------------------------------------------------ security
+
+def test_security_context(default):
+    pod = default.pod["securityContext"]
+    assert pod["runAsNonRoot"] is True
+    assert pod["runAsUser"] == 65532 and pod["runAsUser"] != 0
+    assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["fsGroup"] == 65532
+    c = default.container["securityContext"]
+    assert c["readOnlyRootFilesystem"] is True
+    assert c["allowPrivilegeEscalation"] is False
+    assert c["capabilities"] == {"drop": ["ALL"]}
+    assert c["runAsNonRoot"] is True
+    assert c.get("privileged") is False
+
+
+def test_tmp_is_a_writable_emptydir(default):
+    # the IPC socket directory: the root filesystem is read-only
+    assert {"name": "tmp", "mountPath": "/tmp"} in default.container["volumeMounts"]
+    tmp = [v for v in default.pod["volumes"] if v["name"] == "tmp"]
+    assert len(tmp) == 1 and "emptyDir" in tmp[0]
+    assert {"name": "TMPDIR", "value": "/tmp"} in default.container["env"]
+
+
+def test_image_user_matches_the_pod_user(default):
+    df = open(os.path.join(ROOT, "Dockerfile")).read()
+    user = re.findall(r"^USER\s+(\d+)(?::(\d+))?", df, flags=re.M)[-1]
+    assert int(user[0]) == default.pod["securityContext"]["runAsUser"]
+    assert int(user[1]) == default.pod["securityContext"]["runAsGroup"]
+
+
+# ------------------------------------------------------------ replicas
+
+def test_replicas_without_leader_election_fail_clearly():
+    err = render_error("--set", "replicaCount=2", "--set", "leaderElection.enabled=false")
+    assert "replicaCount=2 needs leaderElection.enabled=true" in err
+    assert "execution error at (" in err
+
+
+def test_replicas_with_leader_election_render():
+    r = render("--set", "replicaCount=3")
+    assert r.deployment["spec"]["replicas"] == 3 and r.arg("--leader-elect") is True
+    assert "strategy" not in r.deployment["spec"]  # rolling update: the new pod stands by
+
+
+def test_one_replica_without_leader_election_recreates():
+    r = render("--set", "leaderElection.enabled=false")
+    assert r.deployment["spec"]["replicas"] == 1
+    assert r.deployment["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_service_account_create_false_needs_a_name():
+    err = render_error("--set", "serviceAccount.create=false")
+    assert "serviceAccount.name is required" in err
+
+
+# ------------------------------------------------------------ CRD
+
+def test_crd_is_in_crds_and_not_in_templates(default):
+    crds = glob.glob(os.path.join(CHART, "crds", "*.yaml"))
+    assert [os.path.basename(c) for c in crds] == ["fleethandshakes.riverpointtechnology.com.yaml"]
+    crd = yaml.safe_load(open(crds[0]))
+    assert crd["kind"] == "CustomResourceDefinition"
+    assert crd["metadata"]["name"] == "fleethandshakes.riverpointtechnology.com"
+    assert crd["spec"]["versions"][0]["subresources"] == {"status": {}}
+    for t in glob.glob(os.path.join(CHART, "templates", "*")):
+        assert "CustomResourceDefinition" not in open(t).read(), t
+    assert not default.all("CustomResourceDefinition")
+    with_crds = render("--include-crds")
+    assert with_crds.docs[0]["kind"] == "CustomResourceDefinition"
+    assert with_crds.sources[0] == "fleet-handshake/crds/fleethandshakes.riverpointtechnology.com.yaml"
+    assert with_crds.docs[1:] == default.docs
+
+
+# ------------------------------------------------------------ objects
+
+ALL_ON = {"replicaCount": 2, "watchNamespaces": ["team-a", "team-b"], "podDisruptionBudget": {"enabled": True},
+          "rbac": {"aggregateToEdit": True}, "podAnnotations": {"a": "b"}, "podLabels": {"c": "d"}}
+
+
+@pytest.mark.parametrize("values", [{}, ALL_ON, {"leaderElection": {"enabled": False}, "rbac": {"create": False}}],
+                         ids=["defaults", "all-on", "minimal"])
+def test_every_object_parses_and_is_named_and_labelled(values):
+    r = render("--name", "fh", "-n", "ops", values=values)
+    assert r.docs
+    for src, d in zip(r.sources, r.docs):
+        assert src.startswith("fleet-handshake/templates/") and not os.path.basename(src).startswith("_")
+        assert d.get("apiVersion") and d.get("kind"), src
+        name = d["metadata"]["name"]
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", name) and len(name) <= 63, name
+        labels = d["metadata"]["labels"]
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+        assert labels["app.kubernetes.io/instance"] == "fh"
+        assert labels["app.kubernetes.io/name"] == "fleet-handshake"
+        assert labels["helm.sh/chart"] == "fleet-handshake-0.1.0"
+        if d["kind"] in ("Deployment", "ServiceAccount", "PodDisruptionBudget", "RoleBinding", "Role"):
+            ns = d["metadata"]["namespace"]
+            assert ns == "ops" or (d["kind"] in ("Role", "RoleBinding") and ns in values.get("watchNamespaces", []))
+        else:
+            assert "namespace" not in d["metadata"], "%s is cluster-scoped" % d["kind"]
+    dep = r.deployment
+    sel = dep["spec"]["selector"]["matchLabels"]
+    assert sel.items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+    for pdb in r.all("PodDisruptionBudget"):
+        assert pdb["spec"]["selector"]["matchLabels"] == sel
+
+
+def test_kinds_in_install_order(default):
+    assert [d["kind"] for d in default.docs] == [
+        "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding",
+        "Role", "RoleBinding", "Deployment"]
+
+
+def test_names(default):
+    assert default.deployment["metadata"]["name"] == FULL
+    assert render("--name", "fleet-handshake").deployment["metadata"]["name"] == "fleet-handshake"
+    assert render("--name", "my-fleet-handshake-prod").deployment["metadata"]["name"] == "my-fleet-handshake-prod"
+    long = render("--name", "a" * 60)
+    name = long.deployment["metadata"]["name"]
+    assert len(name) <= 63 and not name.endswith("-")
+    for d in long.docs:
+        assert len(d["metadata"]["name"]) <= 63 + len("-leader-election")
+
+
+def test_kube_version_constraint():
+    assert CHART_META["kubeVersion"] == ">=1.27.0-0"
+    render("--kube-version", "v1.27.0")
+    render("--kube-version", "v1.33.1")
+    assert "incompatible with Kubernetes v1.26" in render_error("--kube-version", "v1.26.9")
+
+
+def test_null_removes_a_default_and_files_merge_in_order(tmp_path):
+    # Helm's coalescing: null deletes a chart default, later -f files win
+    assert "nodeSelector" not in render("--set", "nodeSelector=null").pod
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("workers: 5\nlogLevel: debug\n")
+    b.write_text("workers: 6\n")
+    r = render("-f", str(a), "-f", str(b))
+    assert (r.arg("--workers"), r.arg("--log-level")) == ("6", "debug")
+    assert render("-f", str(a), "--set", "workers=9").arg("--workers") == "9"
+    # --set keeps "1.10" a string, a YAML 1.10 is a number the schema refuses
+    assert render("--set", "image.tag=1.10").container["image"] == "fleet-handshake:1.10"
+
+
+def test_notes_render():
+    for values in ({}, ALL_ON, {"leaderElection": {"enabled": False}}):
+        out = run_render("--notes", values=values).stdout
+        notes = out.split("\nNOTES:\n", 1)[1]
+        assert "kubectl apply -f crds/" in notes
+        assert "<no value>" not in notes and "%!" not in notes
+    notes = run_render("--notes", values=ALL_ON).stdout.split("\nNOTES:\n", 1)[1]
+    assert "team-a, team-b" in notes and "aggregateToEdit" in notes
+
+
+# ------------------------------------------------------------ RBAC
+
+def test_cluster_rbac_is_exactly_least_privilege(default):
+    role = default.one("ClusterRole", FULL)
+    assert role["rules"] == OPERATOR_RULES
+    crb = default.one("ClusterRoleBinding", FULL)
+    assert crb["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": FULL}
+    assert crb["subjects"] == [{"kind": "ServiceAccount", "name": FULL, "namespace": "default"}]
+    lease = default.one("Role", FULL + "-leader-election", "default")
+    assert lease["rules"] == lease_rules()
+    rb = default.one("RoleBinding", FULL + "-leader-election", "default")
+    assert rb["roleRef"]["name"] == FULL + "-leader-election" and rb["roleRef"]["kind"] == "Role"
+    assert rb["subjects"] == crb["subjects"]
+    # nothing else grants the operator anything
+    bound = {b["roleRef"]["name"] for b in bindings(default)}
+    assert bound == {FULL, FULL + "-leader-election"}
+
+
+def test_namespaced_rbac_replaces_the_cluster_role():
+    r = render("-n", "ops", "--set", "watchNamespaces={team-a,team-b}")
+    assert not r.all("ClusterRole", FULL) and not r.all("ClusterRoleBinding")
+    for ns in ("team-a", "team-b"):
+        assert r.one("Role", FULL, ns)["rules"] == OPERATOR_RULES
+        rb = r.one("RoleBinding", FULL, ns)
+        assert rb["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": FULL}
+        assert rb["subjects"] == [{"kind": "ServiceAccount", "name": FULL, "namespace": "ops"}]
+    assert r.one("Role", FULL + "-leader-election", "ops")["rules"] == lease_rules()
+    assert len(r.all("Role")) == 3 and len(r.all("RoleBinding")) == 3
+
+
+def test_no_wildcards_and_no_lease_rbac_without_leader_election():
+    r = render("--set", "leaderElection.enabled=false")
+    assert not [d for d in r.all("Role") if "leader" in d["metadata"]["name"]]
+    for role in r.all("ClusterRole") + r.all("Role"):
+        for rule in role["rules"]:
+            for k in ("apiGroups", "resources", "verbs"):
+                assert "*" not in rule[k], role["metadata"]["name"]
+
+
+def test_user_roles(default):
+    view = default.one("ClusterRole", FULL + "-view")
+    assert view["rules"] == [{"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes"],
+                              "verbs": ["get", "list", "watch"]}]
+    for k in ("view", "edit", "admin"):
+        assert view["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-" + k] == "true"
+    edit = default.one("ClusterRole", FULL + "-edit")
+    assert edit["rules"] == [{"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes"],
+                              "verbs": ["get", "list", "watch", "create", "update", "patch", "delete",
+                                        "deletecollection"]}]
+    # not aggregated into edit by default (creating one ships a Secret downstream)
+    assert not [k for k in edit["metadata"]["labels"] if "aggregate" in k]
+    on = render("--set", "rbac.aggregateToEdit=true").one("ClusterRole", FULL + "-edit")
+    assert on["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+    assert on["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"] == "true"
+
+
+def _api_resources_in_code():
+    """(group, plural) of every apiserver path the C sources build."""
+    found = set()
+    srcs = [f for d in ("common", "kube", "proto", "supervisor", "worker", "watcher", "elector")
+            for f in glob.glob(os.path.join(ROOT, d, "*.c"))]
+    for f in srcs:
+        text = re.sub(r"/\*.*?\*/", "", open(f).read(), flags=re.S)
+        for m in re.finditer(r'"/(api/v1|apis/([a-z0-9.-]+)/v[0-9a-z]+)([^"]*)"', text):
+            group = m.group(2) or ""
+            rest = m.group(3)
+            plural = re.search(r"/namespaces/%s/([a-z]+)", rest)
+            if plural:
+                found.add((group, plural.group(1)))
+                continue
+            # the plural is the next string literal: NSPATH(prefix, "plural")
+            # or ns_path(prefix, ns, "plural", ...)
+            nxt = re.match(r'[^;"]{0,40}"([a-z]+)"', text[m.end():])
+            assert nxt, "cannot tell the resource of %s in %s" % (m.group(0), f)
+            found.add((group, nxt.group(1)))
+    return found
+
+
+def test_rbac_covers_exactly_the_resources_the_code_calls(default):
+    code = _api_resources_in_code()
+    rules = OPERATOR_RULES + lease_rules()
+    granted = {(g, r.split("/")[0]) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]}
+    assert code == granted, "code calls %s, RBAC grants %s" % (sorted(code), sorted(granted))
+
+
+# ------------------------------------------------------------ metadata and docs
+
+def test_chart_metadata():
+    m = CHART_META
+    assert m["apiVersion"] == "v2" and m["name"] == "fleet-handshake" and m["type"] == "application"
+    assert m["version"] == "0.1.0" and m["appVersion"] == "0.1.0"
+    assert m["description"] and m["home"] and m["sources"] and m["keywords"]
+    assert os.path.isfile(os.path.join(CHART, "values.schema.json"))
+    assert os.path.isfile(os.path.join(CHART, "templates", "NOTES.txt"))
+
+
+def test_every_value_is_documented_in_values_yaml():
+    """Each leaf, or a block it is in, has a comment right above it."""
+    lines = open(os.path.join(CHART, "values.yaml")).read().splitlines()
+    documented = set()
+    stack = []
+    for i, line in enumerate(lines):
+        m = re.match(r"^( *)([A-Za-z][A-Za-z0-9]*):", line)
+        if not m:
+            continue
+        depth = len(m.group(1)) // 2
+        stack = stack[:depth] + [m.group(2)]
+        j = i - 1
+        if j >= 0 and lines[j].lstrip().startswith("#"):
+            documented.add(".".join(stack))
+    for p in leaves(VALUES):
+        parts = p.split(".")
+        assert any(".".join(parts[:k]) in documented for k in range(1, len(parts) + 1)), \
+            "%s has no comment in values.yaml" % p
+
+
+def test_readme_values_table_lists_every_value():
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    rows = dict(re.findall(r"^\| `([A-Za-z][A-Za-z0-9.]*)` \| (.*?) \|", readme, flags=re.M))
+    for p in leaves(VALUES):
+        parts = p.split(".")
+        keys = [".".join(parts[:k]) for k in range(len(parts), 0, -1)]
+        assert any(k in rows for k in keys), "README's values table lacks %s" % p
+        if p in rows:
+            default = VALUES
+            for part in parts:
+                default = default[part]
+            shown = rows[p].strip("` ")
+            if isinstance(default, (bool, int, str)) and not isinstance(default, dict):
+                want = str(default).lower() if isinstance(default, bool) else str(default)
+                assert shown == (want if want != "" else '""'), "%s: README says %s, values.yaml %r" % (p, shown, default)
