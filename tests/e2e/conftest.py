@@ -54,3 +54,8 @@ def operator_factory(emu, bin_dir):
         rc = op.stop()
         # ASan reports leaks/errors with exit code 86; a clean drain exits 0.
         assert rc == 0, f"operator exited {rc}:\n{op.logtext()[-4000:]}"
+        # Children share the supervisor's stderr: any sanitizer report of the
+        # watcher, a worker or the elector lands in the same log.
+        text = op.logtext()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert marker not in text, f"sanitizer report in operator log:\n{text[-6000:]}"

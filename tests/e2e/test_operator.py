@@ -176,8 +176,15 @@ def test_foreign_bundle_is_never_overwritten(emu, operator_factory):
     fh = wait_for(conflict, 30, "BundleConflict")
     assert "taken" in condition(fh)["message"]
     after = emu.get(bundle_path("fleet-default", "taken"))
-    assert after["spec"]["resources"] == before["spec"]["resources"]
-    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    # untouched: same spec and generation (the Fleet simulation may still
+    # write its status, so the resourceVersion is no proof), and the operator
+    # sent it no write at all
+    assert after["spec"] == before["spec"]
+    assert after["metadata"]["generation"] == before["metadata"]["generation"]
+    assert "ownerReferences" not in after["metadata"]
+    st = emu.stats()
+    assert emu.count("patch", "bundles", stats=st) == 0
+    assert emu.count("update", "bundles", stats=st) == 0
     # once the foreign Bundle is gone, ours is created
     emu.kubectl("delete", "bundle", "taken", "-n", "fleet-default")
     wait_for(lambda: synced(emu, "fleet-default", "taken"), 30, "synced after conflict cleared")
