@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fh_err.h"
+#include "fh_str.h"
 #include "fh_index.h"
 #include "strmap.h"
 
@@ -66,15 +67,6 @@ struct keyset {
     ((struct bundle_ent *)(void *)((char *)(nd) - offsetof(struct bundle_ent, node)))
 
 /* ---- small helpers ---------------------------------------------------------- */
-
-/* streq - NULL-tolerant equality */
-static bool
-streq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcmp(a, b) == 0;
-}
 
 /* make_key - "ns/name" into buf (FH_INDEX_KEY_MAX bytes) */
 static int
@@ -325,9 +317,9 @@ fh_flags(const struct fh_ent *e, const struct proto_obj *o, const char *new_skey
         f |= FH_IX_GENERATION;
     if (e->obj.deleting != o->deleting)
         f |= FH_IX_DELETING;
-    if (!streq(e->secret_key, new_skey))
+    if (!fh_streq(e->secret_key, new_skey))
         f |= FH_IX_SECRET_REF;
-    if (!streq(e->obj.uid, o->uid))
+    if (!fh_streq(e->obj.uid, o->uid))
         f |= FH_IX_UID;
     return f ? f : FH_IX_STATUS_ONLY;
 }
@@ -396,7 +388,7 @@ apply_fh(struct fh_index *ix, uint8_t ev_type, const struct proto_obj *obj, cons
         fresh->key = stored;
         *slot = fresh;
     }
-    if (skey && !(e && streq(e->secret_key, skey))) {
+    if (skey && !(e && fh_streq(e->secret_key, skey))) {
         bool existed = strmap_has(ix->refs, skey);
 
         newl = list_get(ix, ix->refs, skey, true, &rc);
@@ -408,7 +400,7 @@ apply_fh(struct fh_index *ix, uint8_t ev_type, const struct proto_obj *obj, cons
     *flags = fh_flags(e, obj, skey);
     if (!e)
         e = fresh;
-    if (!streq(e->secret_key, skey)) {
+    if (!fh_streq(e->secret_key, skey)) {
         oldl = node_unlink(&e->node);
         if (newl)
             node_link(newl, &e->node);
@@ -479,7 +471,7 @@ apply_secret(struct fh_index *ix, uint8_t ev_type, const struct proto_obj *obj,
     if ((rc = proto_obj_copy(&copy, obj)) < 0)
         return rc;
     if (cached) {
-        *flags = streq(cached->uid, obj->uid) ? 0 : FH_IX_UID;
+        *flags = fh_streq(cached->uid, obj->uid) ? 0 : FH_IX_UID;
         proto_obj_clear(cached);
         *cached = copy;
         return 0;
@@ -513,11 +505,11 @@ bundle_flags(const struct bundle_ent *b, const struct proto_obj *o)
         f |= FH_IX_GENERATION;
     if (b->obj.deleting != o->deleting)
         f |= FH_IX_DELETING;
-    if (!streq(b->obj.owner_name, o->owner_name) || !streq(b->obj.owner_uid, o->owner_uid))
+    if (!fh_streq(b->obj.owner_name, o->owner_name) || !fh_streq(b->obj.owner_uid, o->owner_uid))
         f |= FH_IX_OWNER;
-    if (!streq(b->obj.built_from, o->built_from))
+    if (!fh_streq(b->obj.built_from, o->built_from))
         f |= FH_IX_BUILT_FROM;
-    if (!streq(b->obj.uid, o->uid))
+    if (!fh_streq(b->obj.uid, o->uid))
         f |= FH_IX_UID;
     return f ? f : FH_IX_STATUS_ONLY;
 }
@@ -572,7 +564,7 @@ apply_bundle(struct fh_index *ix, uint8_t ev_type, const struct proto_obj *obj,
     if ((rc = proto_obj_copy(&copy, obj)) < 0)
         goto fail;
     have_copy = true;
-    if (okey && !(b && streq(b->owner_key, okey))) {
+    if (okey && !(b && fh_streq(b->owner_key, okey))) {
         bool existed = strmap_has(ix->owners, okey);
 
         newl = list_get(ix, ix->owners, okey, true, &rc);
@@ -594,7 +586,7 @@ apply_bundle(struct fh_index *ix, uint8_t ev_type, const struct proto_obj *obj,
     *flags = bundle_flags(b, obj);
     if (!b)
         b = fresh;
-    if (!streq(b->owner_key, okey)) {
+    if (!fh_streq(b->owner_key, okey)) {
         oldl = node_unlink(&b->node);
         if (newl)
             node_link(newl, &b->node);
@@ -750,7 +742,7 @@ fh_index_bundle_for_fh(const struct fh_index *ix, const char *fh_key)
         for (const struct ix_node *nd = l->head; nd; nd = nd->next) {
             const struct bundle_ent *b = BUNDLE_OF(nd);
 
-            if (streq(b->obj.owner_uid, e->obj.uid))
+            if (fh_streq(b->obj.owner_uid, e->obj.uid))
                 return &b->obj;
         }
     }

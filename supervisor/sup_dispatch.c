@@ -19,6 +19,7 @@
 
 #include "chan.h"
 #include "fh_err.h"
+#include "fh_str.h"
 #include "fh_index.h"
 #include "strmap.h"
 #include "supervisor.h"
@@ -157,15 +158,6 @@ outcome_of(uint8_t o)
     }
 }
 
-/* streq - NULL-tolerant equality */
-static bool
-streq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcmp(a, b) == 0;
-}
-
 /* sup_handle_result - see header */
 int
 sup_handle_result(struct supervisor *s, struct child *w, const struct proto_result *r,
@@ -210,8 +202,8 @@ sup_handle_result(struct supervisor *s, struct child *w, const struct proto_resu
         k->bundle_rv_written = strdup(r->bundle_rv);
     }
     requeue = k && (k->pending ||
-                    (k->pending_fh_rv && !streq(k->pending_fh_rv, k->fh_rv_written)) ||
-                    (k->pending_bundle_rv && !streq(k->pending_bundle_rv, k->bundle_rv_written)));
+                    (k->pending_fh_rv && !fh_streq(k->pending_fh_rv, k->fh_rv_written)) ||
+                    (k->pending_bundle_rv && !fh_streq(k->pending_bundle_rv, k->bundle_rv_written)));
     rc = workq_done(s->q, key, outcome_of(r->outcome), r->retry_after_ms, now_ms);
     if (k) {
         k->pending = false;

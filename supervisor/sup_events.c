@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fh_err.h"
+#include "fh_str.h"
 #include "fh_index.h"
 #include "strmap.h"
 #include "supervisor.h"
@@ -61,23 +62,6 @@ sup_keystate_get(struct supervisor *s, const char *key)
         }
     }
     return *slot;
-}
-
-/* set_str - replace an owned string */
-static void
-set_str(char **dst, const char *src)
-{
-    free(*dst);
-    *dst = src ? strdup(src) : NULL;
-}
-
-/* streq - NULL-tolerant string equality */
-static bool
-streq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcmp(a, b) == 0;
 }
 
 /* sup_state_init - allocate queue, index and keystate map */
@@ -170,16 +154,16 @@ fh_event(struct supervisor *s, const struct proto_event *ev, const char *key,
         k->tombstone = NULL;
     }
     meaningful = !prev || prev->generation != o->generation || prev->deleting != o->deleting ||
-                 !streq(prev->uid, o->uid) || !streq(prev->secret_ns, o->secret_ns) ||
-                 !streq(prev->secret_name, o->secret_name);
-    if (!meaningful && k && streq(k->fh_rv_written, o->rv))
+                 !fh_streq(prev->uid, o->uid) || !fh_streq(prev->secret_ns, o->secret_ns) ||
+                 !fh_streq(prev->secret_name, o->secret_name);
+    if (!meaningful && k && fh_streq(k->fh_rv_written, o->rv))
         return 0;                   /* the echo of our own status write */
     if (!meaningful && inflight(s, key)) {
         /* Most likely our own status write arriving before the result. */
         k = sup_keystate_get(s, key);
         if (!k)
             return -FH_ENOMEM;
-        set_str(&k->pending_fh_rv, o->rv);
+        fh_strset(&k->pending_fh_rv, o->rv);
         return 0;
     }
     return enqueue(s, key, now_ms);
@@ -197,10 +181,10 @@ bundle_event(struct supervisor *s, const struct proto_event *ev, const char *key
     if (!fh_index_get_fh(s->ix, key) && !(k && k->tombstone))
         return 0;                   /* no FleetHandshake of that name */
     if (ev->type == PROTO_EV_MODIFIED && prev && prev->generation == o->generation &&
-        prev->deleting == o->deleting && streq(prev->built_from, o->built_from) &&
-        streq(prev->owner_uid, o->owner_uid))
+        prev->deleting == o->deleting && fh_streq(prev->built_from, o->built_from) &&
+        fh_streq(prev->owner_uid, o->owner_uid))
         return 0;                   /* status or unrelated metadata only */
-    if (k && ev->type != PROTO_EV_DELETED && streq(k->bundle_rv_written, o->rv))
+    if (k && ev->type != PROTO_EV_DELETED && fh_streq(k->bundle_rv_written, o->rv))
         return 0;                   /* the echo of our own write */
     gen_moved = ev->type == PROTO_EV_MODIFIED && prev && prev->generation != o->generation;
     if (inflight(s, key)) {
@@ -210,7 +194,7 @@ bundle_event(struct supervisor *s, const struct proto_event *ev, const char *key
         if (ev->type == PROTO_EV_DELETED)
             k->pending = true;
         else
-            set_str(&k->pending_bundle_rv, o->rv);
+            fh_strset(&k->pending_bundle_rv, o->rv);
         if (gen_moved)
             k->verify = true;
         return 0;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fh_str.h"
 #include "supervisor.h"
 #include "workq.h"
 
@@ -22,20 +23,11 @@ sup_may_dispatch(const struct supervisor *s)
     return !s->leader_elect || s->leading;
 }
 
-/* same - NULL-tolerant string equality */
-static bool
-same(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcmp(a, b) == 0;
-}
-
 /* sup_handle_leader - see header */
 void
 sup_handle_leader(struct supervisor *s, const struct proto_leader *l)
 {
-    bool holder_changed = !same(s->leader, l->holder);
+    bool holder_changed = !fh_streq(s->leader, l->holder);
 
     if (holder_changed) {
         free(s->leader);
