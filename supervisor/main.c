@@ -37,6 +37,7 @@
 #include "duration.h"
 #include "fh_err.h"
 #include "fh_log.h"
+#include "fh_time.h"
 #include "health.h"
 #include "lease.h"
 #include "proto.h"
@@ -69,16 +70,6 @@ struct options {
     const char *lease_id;                   /* --leader-elect-id (the Lease name) */
     char identity[LEASE_IDENTITY_MAX + 1];  /* our holderIdentity, kept across elector restarts */
 };
-
-/* now_ms - monotonic clock */
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* usage - flags, named as controller-runtime names them where it has them */
 static void
@@ -644,7 +635,7 @@ main(int argc, char **argv)
         return EXIT_CONFIG;
     }
 
-    now = now_ms();
+    now = fh_now_ms();
     if ((rc = sup_state_init(&s, o.workers, (uint64_t)now ^ ((uint64_t)getpid() << 32))) < 0) {
         log_error(&s.log, NULL, "cannot allocate state: %s", fh_strerror(rc));
         goto out;
@@ -684,15 +675,15 @@ main(int argc, char **argv)
         log_info(&s.log, NULL, "leader election on lease %s%s%s as %s: standby until elected",
                  o.lease_ns ? o.lease_ns : "", o.lease_ns ? "/" : "", o.lease_id, o.identity);
 
-    next_heartbeat = now_ms() + HEARTBEAT_MS;
-    next_resync = o.resync_ms ? now_ms() + o.resync_ms : UINT64_MAX;
+    next_heartbeat = fh_now_ms() + HEARTBEAT_MS;
+    next_resync = o.resync_ms ? fh_now_ms() + o.resync_ms : UINT64_MAX;
     for (;;) {
         zmq_pollitem_t items[MAX_POLL];
         uint64_t wake;
         long timeout, due;
         int n = 0, nh = 0;
 
-        now = now_ms();
+        now = fh_now_ms();
         wake = tick(&s, &o, endpoint, now, &next_heartbeat);
         if (s.draining)
             drain_elector(&s, now, o.drain_ms);
@@ -739,7 +730,7 @@ main(int argc, char **argv)
             log_error(&s.log, NULL, "zmq_poll: %s", zmq_strerror(errno));
             goto out;
         }
-        now = now_ms();
+        now = fh_now_ms();
         if (rc > 0 && (items[1].revents & ZMQ_POLLIN)) {
             struct signalfd_siginfo si;
 
