@@ -78,6 +78,10 @@ $(BUILD)/lib$(1).a: $(call dir_objs,$(1))
 endef
 $(foreach d,$(SRC_DIRS),$(eval $(call dir_lib_rule,$(d))))
 
+# main.o is only reached through the pattern rule below; keep it, or make
+# deletes it as an intermediate file and recompiles it on the next run.
+.SECONDARY: $(MAIN_SRCS:%.c=$(BUILD)/obj/%.o)
+
 .SECONDEXPANSION:
 $(BUILD)/bin/fh-%: $(BUILD)/obj/%/main.o $$(call libs_of,$$(BIN_DIRS_$$*))
 	@mkdir -p $(dir $@)

@@ -12,8 +12,9 @@
  *   - QUIT or SIGTERM: if leading, release the Lease, then exit 0 (the
  *     supervisor sends QUIT only after its workers have exited);
  *   - leadership lost (renew deadline passed, or taken over): report
- *     lead=false and exit 1 without touching the Lease; the supervisor
- *     restarts us;
+ *     lead=false and exit CHILD_EXIT_LOST_LEAD (75) without touching the
+ *     Lease; the supervisor restarts us as a standby without counting it
+ *     as a failure;
  *   - supervisor silent for too long: exit 1 without releasing.
  * SIGINT is ignored: on Ctrl-C the supervisor orders the shutdown. The
  * parent-death signal stays SIGKILL (set by the supervisor), so if the
@@ -44,7 +45,6 @@
 #include "proto.h"
 
 #define SUPERVISOR_SILENCE_MS 15000
-#define EXIT_LOST 1
 #define MAX_WAIT_MS 1000            /* wake at least this often for the silence check */
 #define REQUEST_TIMEOUT_MIN_MS 1000
 #define REQUEST_TIMEOUT_MAX_MS 3000
@@ -347,7 +347,7 @@ main(int argc, char **argv)
                 log_warn(&log, NULL, "cannot report leadership: %s", fh_strerror(rc));
         }
         if (st.lost) {
-            exit_code = EXIT_LOST;
+            exit_code = CHILD_EXIT_LOST_LEAD;
             goto out;
         }
     }

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CHILD_EX_CONFIG 78          /* sysexits EX_CONFIG: fatal configuration */
+#include "child_proc.h"         /* CHILD_EXIT_CONFIG, CHILD_EXIT_LOST_LEAD */
 
 enum child_state {
     CHILD_DOWN = 0,                 /* not running; respawn_at_ms says when to start */

@@ -19,6 +19,8 @@
 
 #define CHILD_MAX_NAMESPACES 64
 #define CHILD_EXIT_CONFIG    78     /* sysexits EX_CONFIG: the supervisor throttles restarts */
+#define CHILD_EXIT_LOST_LEAD 75     /* sysexits EX_TEMPFAIL: fh-elector lost the Lease; not a
+                                       crash, restarted after the base delay */
 
 struct child_args {
     const char *endpoint;           /* --endpoint ipc://... (required) */

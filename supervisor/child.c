@@ -6,7 +6,9 @@
  * builds its own ZeroMQ context after exec), records exits, and decides when
  * to restart: exponential backoff on consecutive failures, reset once a child
  * has stayed up for stable_ms, the ceiling straight away for EX_CONFIG exits
- * (a bad configuration does not fix itself by restarting fast).
+ * (a bad configuration does not fix itself by restarting fast). An elector
+ * that exits because it lost the Lease (CHILD_EXIT_LOST_LEAD) did its job:
+ * that is not a failure and never counts toward crash-looping.
  *
  * Owns the struct child array and each child's in-flight key string.
  * Reaping itself (waitpid) is done by the caller, which then calls
@@ -157,7 +159,9 @@ uint64_t
 child_exited(struct child_table *t, struct child *c, int status, uint64_t now_ms)
 {
     uint64_t delay = 0;
-    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    bool lost_lead = WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_LOST_LEAD &&
+                     c->role == PROTO_ROLE_ELECTOR;
+    bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || lost_lead;
     bool stable = now_ms - c->started_ms >= t->stable_ms;
 
     c->last_status = status;
@@ -168,8 +172,10 @@ child_exited(struct child_table *t, struct child *c, int status, uint64_t now_ms
         c->failures = 0;
     if (!clean)
         c->failures++;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EX_CONFIG) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG) {
         delay = t->backoff_max_ms;
+    } else if (lost_lead) {
+        delay = t->backoff_base_ms;     /* a fresh elector rejoins as a standby */
     } else if (c->failures > 0) {
         delay = t->backoff_base_ms;
         for (uint32_t i = 1; i < c->failures && delay < t->backoff_max_ms; i++)

@@ -108,6 +108,35 @@ test_spawn_and_exit_codes(void **state)
     child_table_free(&t);
 }
 
+/* An elector that lost the Lease exits 75: restarted after the base delay,
+ * never counted as a failure, so repeated takeovers cannot fail /healthz;
+ * the same code from a worker is an ordinary failure. */
+static void
+test_lost_leadership_is_not_a_failure(void **state)
+{
+    struct child_table t;
+    char *lost_argv[] = { "/bin/sh", "-c", "exit 75", NULL };
+    struct child *el, *w;
+    int st;
+
+    (void)state;
+    assert_int_equal(child_table_init_ex(&t, 1, true), 0);
+    el = child_find(&t, PROTO_ROLE_ELECTOR, 0);
+    w = child_find(&t, PROTO_ROLE_WORKER, 0);
+    for (uint32_t i = 0; i < 2 * t.crashloop_failures; i++) {
+        assert_int_equal(child_spawn(el, lost_argv, 100 + i), 0);
+        st = wait_child(el->pid);
+        assert_int_equal(child_exited(&t, el, st, 200 + i), t.backoff_base_ms);
+        assert_int_equal(el->failures, 0);
+    }
+    assert_false(child_crashlooping(&t));
+    assert_int_equal(child_spawn(w, lost_argv, 1000), 0);
+    st = wait_child(w->pid);
+    assert_int_equal(child_exited(&t, w, st, 1001), t.backoff_base_ms);
+    assert_int_equal(w->failures, 1);
+    child_table_free(&t);
+}
+
 static void
 test_crashloop_and_signal_text(void **state)
 {
@@ -145,6 +174,7 @@ main(void)
         cmocka_unit_test(test_table_layout),
         cmocka_unit_test(test_table_with_elector),
         cmocka_unit_test(test_spawn_and_exit_codes),
+        cmocka_unit_test(test_lost_leadership_is_not_a_failure),
         cmocka_unit_test(test_crashloop_and_signal_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
