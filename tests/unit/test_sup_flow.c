@@ -1,0 +1,493 @@
+/*
+ * test_sup_flow.c - the supervisor's event -> queue -> dispatch -> result
+ * flow (sup_events.c, sup_dispatch.c, sup_leader.c) on a real struct
+ * supervisor, with chan_send wrapped (test_sup_flow.wrap) so every TASK the
+ * supervisor sends is captured instead of going over ZeroMQ.
+ *
+ * Covers: nothing is dispatched before all three first lists are synced; a
+ * Secret event queues exactly the FleetHandshakes that use it; a key is in
+ * flight at one worker at most and always at the worker its shard says; a
+ * key changed while in flight is dispatched again after its result, but the
+ * echo of its own writes is not; a Bundle edited by someone else makes the
+ * next task verify the live Bundle; leader election gates dispatching
+ * (standby, became leader, lost leadership, elector died); draining stops
+ * dispatching; a result for a key the worker does not hold is rejected; a
+ * dead worker's key is requeued; a deleted FleetHandshake is dispatched
+ * once with its tombstone and then forgotten; a failed send is retried.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chan.h"
+#include "fh_err.h"
+#include "fh_index.h"
+#include "proto.h"
+#include "shard_ring.h"
+#include "supervisor.h"
+#include "workq.h"
+
+#define NWORKERS 4
+#define MAX_SENT 64
+
+/* One captured TASK. */
+struct sent {
+    char peer[64];
+    char key[160];
+    bool has_fh, has_secret, has_bundle, verify, fh_deleting;
+};
+
+/* What __wrap_chan_send saw; reset by each test's setup. */
+static struct sent sent[MAX_SENT];
+static size_t nsent;
+static int send_fail;               /* > 0: fail that many sends with -FH_EAGAIN */
+
+int __wrap_chan_send(void *sock, const char *peer_id, const struct proto_msg *m, int flags);
+
+/* __wrap_chan_send - record TASKs instead of sending them */
+int
+__wrap_chan_send(void *sock, const char *peer_id, const struct proto_msg *m, int flags)
+{
+    struct sent *e;
+
+    (void)sock;
+    (void)flags;
+    if (send_fail > 0) {
+        send_fail--;
+        return -FH_EAGAIN;
+    }
+    assert_int_equal(m->type, PROTO_TASK);
+    assert_true(nsent < MAX_SENT);
+    e = &sent[nsent++];
+    snprintf(e->peer, sizeof(e->peer), "%s", peer_id);
+    snprintf(e->key, sizeof(e->key), "%s/%s", m->u.task.ns, m->u.task.name);
+    e->has_fh = m->u.task.has_fh;
+    e->has_secret = m->u.task.has_secret;
+    e->has_bundle = m->u.task.has_bundle;
+    e->verify = m->u.task.verify_bundle;
+    e->fh_deleting = m->u.task.has_fh && m->u.task.fh.deleting;
+    return 0;
+}
+
+/* setup - a supervisor with NWORKERS ready workers; *state = it */
+static int
+setup_common(void **state, bool leader_elect)
+{
+    struct supervisor *s = calloc(1, sizeof(*s));
+
+    assert_non_null(s);
+    fh_log_init(&s->log, "supervisor", FH_LOG_ERROR);
+    s->leader_elect = leader_elect;
+    assert_int_equal(sup_state_init(s, NWORKERS, 42), 0);
+    for (uint32_t i = 0; i < NWORKERS; i++) {
+        struct child *w = child_find(&s->children, PROTO_ROLE_WORKER, i);
+
+        assert_non_null(w);
+        child_next_gen(&s->children, w);
+        w->state = CHILD_READY;
+    }
+    nsent = 0;
+    send_fail = 0;
+    *state = s;
+    return 0;
+}
+
+static int
+setup(void **state)
+{
+    return setup_common(state, false);
+}
+
+static int
+setup_elect(void **state)
+{
+    return setup_common(state, true);
+}
+
+static int
+teardown(void **state)
+{
+    struct supervisor *s = *state;
+
+    sup_state_free(s);
+    free(s);
+    return 0;
+}
+
+/* all_synced - the watcher's three first lists complete */
+static void
+all_synced(struct supervisor *s)
+{
+    struct proto_synced sy;
+
+    for (uint8_t r = PROTO_RES_FH; r <= PROTO_RES_BUNDLE; r++) {
+        sy.res = r;
+        sup_handle_synced(s, &sy);
+    }
+}
+
+/* fh_ev - a FleetHandshake event */
+static void
+fh_ev(struct supervisor *s, uint8_t type, const char *name, const char *rv, int64_t gen,
+      const char *secret)
+{
+    struct proto_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.obj.res = PROTO_RES_FH;
+    ev.obj.ns = (char *)"fleet-default";
+    ev.obj.name = (char *)name;
+    ev.obj.uid = (char *)name;      /* unique enough: one uid per name here */
+    ev.obj.rv = (char *)rv;
+    ev.obj.generation = gen;
+    ev.obj.secret_ns = (char *)"default";
+    ev.obj.secret_name = (char *)secret;
+    ev.obj.json = (char *)"{}";
+    assert_int_equal(sup_handle_event(s, &ev, 1000), 0);
+}
+
+/* secret_ev - a Secret (metadata) event in namespace default */
+static void
+secret_ev(struct supervisor *s, uint8_t type, const char *name, const char *rv)
+{
+    struct proto_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.obj.res = PROTO_RES_SECRET;
+    ev.obj.ns = (char *)"default";
+    ev.obj.name = (char *)name;
+    ev.obj.uid = (char *)name;
+    ev.obj.rv = (char *)rv;
+    assert_int_equal(sup_handle_event(s, &ev, 1000), 0);
+}
+
+/* bundle_ev - an event of the Bundle owned by FleetHandshake owner */
+static void
+bundle_ev(struct supervisor *s, uint8_t type, const char *owner, const char *rv, int64_t gen)
+{
+    struct proto_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.obj.res = PROTO_RES_BUNDLE;
+    ev.obj.ns = (char *)"fleet-default";
+    ev.obj.name = (char *)owner;
+    ev.obj.uid = (char *)"bundle-uid";
+    ev.obj.rv = (char *)rv;
+    ev.obj.generation = gen;
+    ev.obj.owner_uid = (char *)owner;
+    ev.obj.owner_name = (char *)owner;
+    assert_int_equal(sup_handle_event(s, &ev, 1000), 0);
+}
+
+/* worker_of - the worker child holding the task sent to peer */
+static struct child *
+worker_of(struct supervisor *s, const char *peer)
+{
+    int role;
+    uint32_t slot, gen;
+    struct child *w;
+
+    assert_int_equal(chan_routing_id_parse(peer, &role, &slot, &gen), 0);
+    assert_int_equal(role, PROTO_ROLE_WORKER);
+    w = child_find(&s->children, PROTO_ROLE_WORKER, slot);
+    assert_non_null(w);
+    assert_int_equal(w->gen, gen);
+    return w;
+}
+
+/* result - worker w reports outcome for fleet-default/name */
+static int
+result(struct supervisor *s, struct child *w, const char *name, uint8_t outcome,
+       const char *fh_rv, const char *bundle_rv, uint64_t now_ms)
+{
+    struct proto_result r;
+
+    memset(&r, 0, sizeof(r));
+    r.ns = (char *)"fleet-default";
+    r.name = (char *)name;
+    r.outcome = outcome;
+    r.fh_rv = (char *)fh_rv;
+    r.bundle_rv = (char *)bundle_rv;
+    return sup_handle_result(s, w, &r, now_ms);
+}
+
+/* find_sent - index of the captured task for key, or -1 */
+static int
+find_sent(const char *key)
+{
+    for (size_t i = 0; i < nsent; i++)
+        if (strcmp(sent[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void
+test_nothing_dispatched_until_all_lists_synced(void **state)
+{
+    struct supervisor *s = *state;
+    struct proto_synced sy = { PROTO_RES_FH };
+
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
+    assert_int_equal(sup_dispatch(s, 1000), 0);
+    sup_handle_synced(s, &sy);
+    sy.res = PROTO_RES_SECRET;
+    sup_handle_synced(s, &sy);
+    assert_false(sup_all_synced(s));
+    assert_int_equal(sup_dispatch(s, 1000), 0);     /* Bundles not listed yet */
+    assert_int_equal(nsent, 0);
+    sy.res = PROTO_RES_BUNDLE;
+    sup_handle_synced(s, &sy);
+    assert_int_equal(sup_dispatch(s, 1000), 1);
+    assert_string_equal(sent[0].key, "fleet-default/a");
+    assert_true(sent[0].has_fh);
+    assert_false(sent[0].has_secret);               /* no Secret event seen */
+    assert_false(sent[0].has_bundle);
+}
+
+static void
+test_secret_event_queues_exactly_its_users(void **state)
+{
+    struct supervisor *s = *state;
+    char key[32];
+
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "shared");
+    fh_ev(s, PROTO_EV_ADDED, "b", "2", 1, "shared");
+    fh_ev(s, PROTO_EV_ADDED, "c", "3", 1, "other");
+    /* finish the first round so the queue is empty */
+    while (sup_dispatch(s, 1000) > 0)
+        ;
+    assert_int_equal(nsent, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(result(s, worker_of(s, sent[i].peer), sent[i].key + strlen("fleet-default/"),
+                                PROTO_OUT_DONE, NULL, NULL, 1000), 0);
+    assert_true(sup_idle(s));
+    nsent = 0;
+
+    secret_ev(s, PROTO_EV_ADDED, "shared", "10");
+    while (sup_dispatch(s, 1000) > 0)
+        ;
+    assert_int_equal(nsent, 2);
+    assert_true(find_sent("fleet-default/a") >= 0);
+    assert_true(find_sent("fleet-default/b") >= 0);
+    assert_int_equal(find_sent("fleet-default/c"), -1);
+    for (size_t i = 0; i < nsent; i++) {
+        assert_true(sent[i].has_secret);
+        snprintf(key, sizeof(key), "%s", sent[i].key);
+        /* always the worker the key's shard names */
+        assert_int_equal(worker_of(s, sent[i].peer)->slot, shard_ring_slot(key, NWORKERS));
+    }
+}
+
+static void
+test_one_worker_per_key_and_change_while_in_flight(void **state)
+{
+    struct supervisor *s = *state;
+    struct child *w;
+
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
+    assert_int_equal(sup_dispatch(s, 1000), 1);
+    w = worker_of(s, sent[0].peer);
+    assert_true(w->busy);
+    assert_string_equal(w->inflight_key, "fleet-default/a");
+
+    /* spec change while in flight: not dispatched twice, however often asked */
+    fh_ev(s, PROTO_EV_MODIFIED, "a", "2", 2, "sa");
+    secret_ev(s, PROTO_EV_ADDED, "sa", "3");
+    assert_int_equal(sup_dispatch(s, 1000), 0);
+    assert_int_equal(sup_dispatch(s, 1001), 0);
+    assert_int_equal(nsent, 1);
+
+    /* its result: the change made while it ran is dispatched again */
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, "4", "5", 1002), 0);
+    assert_int_equal(sup_dispatch(s, 1002), 1);
+    assert_string_equal(sent[1].key, "fleet-default/a");
+    assert_string_equal(sent[1].peer, sent[0].peer);
+    assert_true(sent[1].has_secret);
+
+    /* the echo of that task's own writes arrives while it is in flight */
+    fh_ev(s, PROTO_EV_MODIFIED, "a", "6", 2, "sa");   /* our status write */
+    bundle_ev(s, PROTO_EV_ADDED, "a", "7", 1);        /* our Bundle write */
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, "6", "7", 1003), 0);
+    assert_int_equal(sup_dispatch(s, 1003), 0);
+    assert_true(sup_idle(s));
+
+    /* echoes arriving after the result are ignored too */
+    fh_ev(s, PROTO_EV_MODIFIED, "a", "6", 2, "sa");
+    bundle_ev(s, PROTO_EV_MODIFIED, "a", "7", 1);
+    assert_true(sup_idle(s));
+
+    /* Fleet writing the Bundle's status (same generation): nothing to do */
+    bundle_ev(s, PROTO_EV_MODIFIED, "a", "8", 1);
+    assert_true(sup_idle(s));
+
+    /* someone edits the Bundle's spec: the next task verifies it */
+    bundle_ev(s, PROTO_EV_MODIFIED, "a", "9", 2);
+    assert_int_equal(sup_dispatch(s, 1004), 1);
+    assert_true(sent[2].verify);
+    assert_true(sent[2].has_bundle);
+}
+
+static void
+test_leader_gates_dispatching(void **state)
+{
+    struct supervisor *s = *state;
+    struct proto_leader l = { false, (char *)"other_1" };
+
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
+    fh_ev(s, PROTO_EV_ADDED, "b", "2", 1, "sb");
+    assert_false(sup_may_dispatch(s));
+    assert_int_equal(sup_dispatch(s, 1000), 0);      /* standby before any word */
+    sup_handle_leader(s, &l);
+    assert_string_equal(s->leader, "other_1");
+    assert_int_equal(sup_dispatch(s, 1000), 0);      /* standby: someone else leads */
+
+    l.lead = true;
+    l.holder = (char *)"me_1";
+    sup_handle_leader(s, &l);
+    assert_true(sup_may_dispatch(s));
+    assert_int_equal(sup_dispatch(s, 1000), 2);      /* the queue it kept */
+
+    l.lead = false;
+    l.holder = (char *)"other_2";
+    sup_handle_leader(s, &l);
+    fh_ev(s, PROTO_EV_ADDED, "c", "3", 1, "sc");
+    assert_int_equal(sup_dispatch(s, 1001), 0);
+    /* tasks in flight still finish */
+    assert_int_equal(result(s, worker_of(s, sent[0].peer), sent[0].key + strlen("fleet-default/"),
+                            PROTO_OUT_DONE, NULL, NULL, 1001), 0);
+
+    l.lead = true;
+    sup_handle_leader(s, &l);
+    assert_int_equal(sup_dispatch(s, 1002), 1);
+    assert_string_equal(sent[2].key, "fleet-default/c");
+
+    /* the elector dies: whatever it said last, we no longer lead */
+    sup_elector_lost(s);
+    assert_false(sup_may_dispatch(s));
+    assert_null(s->leader);
+    fh_ev(s, PROTO_EV_ADDED, "d", "4", 1, "sd");
+    assert_int_equal(sup_dispatch(s, 1003), 0);
+    assert_int_equal(nsent, 3);
+}
+
+static void
+test_without_leader_election_always_dispatches(void **state)
+{
+    struct supervisor *s = *state;
+
+    assert_true(sup_may_dispatch(s));
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
+    assert_int_equal(sup_dispatch(s, 1000), 1);
+}
+
+static void
+test_drain_bad_result_and_worker_loss(void **state)
+{
+    struct supervisor *s = *state;
+    struct child *w, *other;
+
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
+    assert_int_equal(sup_dispatch(s, 1000), 1);
+    w = worker_of(s, sent[0].peer);
+    other = child_find(&s->children, PROTO_ROLE_WORKER, (w->slot + 1) % NWORKERS);
+
+    /* a result from a worker that does not hold the key changes nothing */
+    assert_int_equal(result(s, other, "a", PROTO_OUT_DONE, NULL, NULL, 1000), -FH_EPROTO);
+    assert_int_equal(s->stats.malformed, 1);
+    assert_true(w->busy);
+    assert_int_equal(result(s, w, "zz", PROTO_OUT_DONE, NULL, NULL, 1000), -FH_EPROTO);
+    assert_true(w->busy);
+
+    /* the worker dies mid-task: its key is queued again, for its slot */
+    sup_worker_lost(s, w, 1000);
+    assert_false(w->busy);
+    assert_null(w->inflight_key);
+    assert_int_equal(workq_len(s->q), 1);
+    assert_int_equal(sup_dispatch(s, 1000), 1);
+    assert_string_equal(sent[1].key, "fleet-default/a");
+    assert_int_equal(worker_of(s, sent[1].peer)->slot, w->slot);
+
+    /* draining: no new work, however much is queued */
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, NULL, NULL, 1001), 0);
+    s->draining = true;
+    fh_ev(s, PROTO_EV_ADDED, "b", "2", 1, "sb");
+    assert_int_equal(sup_dispatch(s, 1002), 0);
+    assert_int_equal(nsent, 2);
+}
+
+static void
+test_deleted_fh_dispatched_with_tombstone_then_forgotten(void **state)
+{
+    struct supervisor *s = *state;
+    struct child *w;
+
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
+    assert_int_equal(sup_dispatch(s, 1000), 1);
+    w = worker_of(s, sent[0].peer);
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, NULL, "2", 1000), 0);
+    bundle_ev(s, PROTO_EV_ADDED, "a", "2", 1);
+    assert_true(sup_idle(s));
+
+    fh_ev(s, PROTO_EV_DELETED, "a", "3", 1, "sa");
+    assert_null(fh_index_get_fh(s->ix, "fleet-default/a"));
+    assert_int_equal(sup_dispatch(s, 1001), 1);
+    assert_true(sent[1].has_fh);                    /* the tombstone */
+    assert_true(sent[1].fh_deleting);
+    assert_true(sent[1].has_bundle);                /* so the worker can delete it */
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, NULL, NULL, 1002), 0);
+    assert_true(sup_idle(s));
+    /* forgotten: a resync finds nothing to do */
+    assert_int_equal(sup_resync(s, 1003), 0);
+    assert_int_equal(sup_dispatch(s, 1003), 0);
+}
+
+static void
+test_failed_send_is_retried_later(void **state)
+{
+    struct supervisor *s = *state;
+    struct child *w;
+
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
+    send_fail = 1;
+    assert_int_equal(sup_dispatch(s, 1000), 0);
+    assert_int_equal(nsent, 0);
+    w = child_find(&s->children, PROTO_ROLE_WORKER, shard_ring_slot("fleet-default/a", NWORKERS));
+    assert_false(w->busy);
+    assert_int_equal(sup_dispatch(s, 1001), 0);     /* backing off, not spinning */
+    assert_true(workq_next_due_ms(s->q, 1001) > 0);
+    assert_int_equal(sup_dispatch(s, 1000 + 60000), 1);
+    assert_string_equal(sent[0].key, "fleet-default/a");
+    assert_true(w->busy);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_nothing_dispatched_until_all_lists_synced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_event_queues_exactly_its_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_worker_per_key_and_change_while_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leader_gates_dispatching, setup_elect, teardown),
+        cmocka_unit_test_setup_teardown(test_without_leader_election_always_dispatches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drain_bad_result_and_worker_loss, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_fh_dispatched_with_tombstone_then_forgotten, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_send_is_retried_later, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
