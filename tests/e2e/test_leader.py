@@ -130,6 +130,37 @@ def test_sigterm_hands_over_at_once(emu, pair):
     wait_for(lambda: synced(emu, "fleet-default", "after"), 30, "synced by b")
 
 
+def test_lease_taken_over_stops_dispatching_and_is_not_a_crash(emu, pair):
+    # Someone else writes itself into the Lease (another replica that judged
+    # it expired, say): our leader must notice at its next renew, stop
+    # dispatching, restart its elector as a standby without that counting
+    # as a crash, and take the Lease back once the intruder lets it expire.
+    a = pair(FAST + ("--leader-elect-namespace=kube-system",), "a")
+    wait_for(lambda: said(a, "became leader"), 15, "a leads")
+    me = identity(a)
+    path = lease_path("kube-system")
+    lease = emu.get(path)
+    assert lease["spec"]["holderIdentity"] == me
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    lease["spec"].update(holderIdentity="intruder", acquireTime=now, renewTime=now,
+                         leaseTransitions=lease["spec"].get("leaseTransitions", 0) + 1)
+    st, body = emu.api("PUT", path, lease)
+    assert st == 200, body
+    wait_for(lambda: said(a, "lost leadership"), 15, "a notices it lost the Lease")
+    # the elector exited 75 and is back as a standby, nothing counts as a crash
+    wait_for(lambda: said(a, "elector slot 0 exited (exit 75)"), 10, "the elector's exit")
+    assert a.probe("/healthz")[0] == 200
+    # work that arrives meanwhile is done once a leads again
+    create_fh(emu, "during")
+    wait_for(lambda: emu.get(path)["spec"]["holderIdentity"] == me, 20, "a takes the Lease back")
+    wait_for(lambda: synced(emu, "fleet-default", "during"), 20, "during synced")
+    msgs = [l.get("message", "") for l in a.loglines() if l.get("process") == "supervisor"]
+    lost = next(i for i, m in enumerate(msgs) if m.startswith("lost leadership"))
+    assert any(m.startswith("became leader") for m in msgs[lost + 1:])
+    assert emu.get(path)["spec"]["leaseTransitions"] >= 2
+    assert a.probe("/healthz")[0] == 200 and a.probe("/readyz")[0] == 200
+
+
 def test_invalid_timing_exits_78(bin_dir):
     p = subprocess.run([os.path.join(bin_dir, "fh-supervisor"), "--leader-elect",
                         "--leader-elect-lease-duration=5s", "--leader-elect-renew-deadline=5s",
