@@ -230,6 +230,17 @@ find_sent(const char *key)
     return -1;
 }
 
+/* first_task - lists synced, FleetHandshake "a" added and dispatched: its worker */
+static struct child *
+first_task(struct supervisor *s)
+{
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
+    assert_int_equal(sup_dispatch(s, 1000), 1);
+    assert_string_equal(sent[0].key, "fleet-default/a");
+    return worker_of(s, sent[0].peer);
+}
+
 static void
 test_nothing_dispatched_until_all_lists_synced(void **state)
 {
@@ -294,10 +305,7 @@ test_one_worker_per_key_and_change_while_in_flight(void **state)
     struct supervisor *s = *state;
     struct child *w;
 
-    all_synced(s);
-    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
-    assert_int_equal(sup_dispatch(s, 1000), 1);
-    w = worker_of(s, sent[0].peer);
+    w = first_task(s);
     assert_true(w->busy);
     assert_string_equal(w->inflight_key, "fleet-default/a");
 
@@ -399,10 +407,7 @@ test_drain_bad_result_and_worker_loss(void **state)
     struct supervisor *s = *state;
     struct child *w, *other;
 
-    all_synced(s);
-    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
-    assert_int_equal(sup_dispatch(s, 1000), 1);
-    w = worker_of(s, sent[0].peer);
+    w = first_task(s);
     other = child_find(&s->children, PROTO_ROLE_WORKER, (w->slot + 1) % NWORKERS);
 
     /* a result from a worker that does not hold the key changes nothing */
@@ -435,10 +440,7 @@ test_deleted_fh_dispatched_with_tombstone_then_forgotten(void **state)
     struct supervisor *s = *state;
     struct child *w;
 
-    all_synced(s);
-    fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
-    assert_int_equal(sup_dispatch(s, 1000), 1);
-    w = worker_of(s, sent[0].peer);
+    w = first_task(s);
     assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, NULL, "2", 1000), 0);
     bundle_ev(s, PROTO_EV_ADDED, "a", "2", 1);
     assert_true(sup_idle(s));
