@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct kube_exec;
+
 struct kube_config {
     char *server;               /* "https://host:port" without trailing '/' */
     char *ca_file;              /* certificate-authority path, or NULL */
@@ -31,6 +33,7 @@ struct kube_config {
     size_t client_key_data_len;
     char *token;                /* static bearer token, or NULL; wiped on free */
     char *token_file;           /* bearer token file re-read when it changes, or NULL */
+    struct kube_exec *exec;     /* exec credential plugin (kube_exec.h), or NULL */
     bool insecure_skip_tls_verify;
     char *tls_server_name;      /* SNI/verification name override, or NULL */
     char *namespace;            /* context namespace / in-cluster namespace, or NULL */

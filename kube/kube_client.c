@@ -98,8 +98,8 @@ kube_client_new(const struct kube_config *cfg, const struct kube_client_opts *op
     }
     rc = kube_token_init(&c->tok, cfg);
     if (rc < 0) {
-        log_error(log, NULL, "kube client: cannot read token file %s: %s",
-                  cfg->token_file ? cfg->token_file : "?", fh_strerror(rc));
+        log_error(log, NULL, "kube client: no bearer token: %s",
+                  kube_token_error(&c->tok)[0] ? kube_token_error(&c->tok) : fh_strerror(rc));
         goto fail;
     }
     c->h = curl_easy_init();
@@ -265,11 +265,12 @@ kube_request(struct kube_client *c, const char *method, const char *path,
         bool changed = false;
 
         kube_buf_clear(&buf);
-        /* a rotated token file is picked up before it causes a 401 */
+        /* a rotated token file or an expiring plugin token is replaced
+         * before it causes a 401 */
         rc = kube_token_refresh(&c->tok, false, NULL);
         if (rc < 0)
-            log_warn(c->log, path, "cannot re-read token file: %s (keeping the old token)",
-                     fh_strerror(rc));
+            log_warn(c->log, path, "cannot refresh the token: %s (keeping the old one)",
+                     kube_token_error(&c->tok));
         rc = kube_http_headers(&c->target, &c->tok, accept, content_type, &hdrs);
         if (rc < 0)
             goto out;
@@ -299,10 +300,10 @@ kube_request(struct kube_client *c, const char *method, const char *path,
         curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
         retry_after = kube_http_retry_after(c->h);
 
-        if (status == 401 && !reauth_done && kube_token_from_file(&c->tok)) {
+        if (status == 401 && !reauth_done && kube_token_refreshable(&c->tok)) {
             reauth_done = true;
             if (kube_token_refresh(&c->tok, true, &changed) == 0 && changed) {
-                log_info(c->log, path, "401: token file changed, retrying with the new token");
+                log_info(c->log, path, "401: got a new token, retrying with it");
                 continue;
             }
         }

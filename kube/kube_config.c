@@ -5,9 +5,9 @@
  *
  * Only what a client needs is read: the chosen context's cluster (server,
  * CA, insecure-skip-tls-verify, tls-server-name), user (token, tokenFile,
- * client certificate and key) and namespace. Credential plugins (exec,
- * auth-provider) and basic auth are refused with a clear error instead of
- * silently connecting unauthenticated.
+ * client certificate and key, exec credential plugin) and namespace. The
+ * legacy auth-provider plugins and basic auth are refused with a clear error
+ * instead of silently connecting unauthenticated.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,6 +22,7 @@
 
 #include "fh_err.h"
 #include "kube_config.h"
+#include "kube_exec.h"
 #include "kube_util.h"
 #include "secret_mem.h"
 
@@ -256,6 +257,110 @@ parse_cluster(struct kc_parse *p, yaml_node_t *cl, const char *cname, struct kub
     return 0;
 }
 
+/* str_list - a list of strings (args): NULL-terminated owned copy after the
+ * first `skip` slots, which the caller fills */
+static int
+str_list(struct kc_parse *p, yaml_node_t *seq, const char *field, size_t skip, char ***out,
+         size_t *n)
+{
+    size_t cap = skip + 1, k = skip;
+
+    if (!is_null(seq) && seq->type != YAML_SEQUENCE_NODE)
+        return kc_err(p, field, "expected a list of strings");
+    if (!is_null(seq))
+        cap += (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    *out = calloc(cap, sizeof(char *));
+    if (!*out)
+        return -FH_ENOMEM;
+    for (yaml_node_item_t *it = is_null(seq) ? NULL : seq->data.sequence.items.start;
+         it && it < seq->data.sequence.items.top; it++) {
+        yaml_node_t *v = node_at(p, *it);
+
+        if (!v || v->type != YAML_SCALAR_NODE ||
+            strlen((char *)v->data.scalar.value) != v->data.scalar.length)
+            return kc_err(p, field, "entry %zu is not a string", k - skip);
+        if (!((*out)[k++] = strdup((char *)v->data.scalar.value)))
+            return -FH_ENOMEM;
+    }
+    *n = k;
+    return 0;
+}
+
+/* parse_exec - users[].user.exec: a client-go exec credential plugin */
+static int
+parse_exec(struct kc_parse *p, yaml_node_t *ex, const char *uname, struct kube_exec **out)
+{
+    char field[320];
+    const char *v;
+    yaml_node_t *env;
+    struct kube_exec *x;
+    size_t n = 0;
+    int rc;
+
+#define FIELD(k) (snprintf(field, sizeof(field), "users[name=%s].user.exec.%s", uname, (k)), field)
+    if (ex->type != YAML_MAPPING_NODE)
+        return kc_err(p, FIELD("(exec)"), "expected a mapping");
+    if (!(x = *out = calloc(1, sizeof(*x))))
+        return -FH_ENOMEM;
+    if ((rc = get_str(p, ex, "apiVersion", FIELD("apiVersion"), &v)) < 0)
+        return rc;
+    if (!v || (strcmp(v, KUBE_EXEC_V1) != 0 && strcmp(v, KUBE_EXEC_V1BETA1) != 0))
+        return kc_err(p, field, "must be %s or %s", KUBE_EXEC_V1, KUBE_EXEC_V1BETA1);
+    if ((rc = dup_field(v, &x->api_version)) < 0)
+        return rc;
+    if ((rc = get_str(p, ex, "command", FIELD("command"), &v)) < 0)
+        return rc;
+    if (!v || !v[0])
+        return kc_err(p, field, "missing");
+    if ((rc = str_list(p, map_get(p, ex, "args"), FIELD("args"), 1, &x->argv, &x->argc)) < 0)
+        return rc;
+    /* like client-go: a relative path with a '/' is relative to the kubeconfig */
+    x->argv[0] = strchr(v, '/') ? kube_path_join(p->dir, v) : strdup(v);
+    if (!x->argv[0])
+        return -FH_ENOMEM;
+    if ((rc = get_str(p, ex, "installHint", FIELD("installHint"), &v)) < 0)
+        return rc;
+    if (v && v[0] && (rc = dup_field(v, &x->install_hint)) < 0)
+        return rc;
+    if ((rc = get_bool(p, ex, "provideClusterInfo", FIELD("provideClusterInfo"),
+                       &x->provide_cluster_info)) < 0)
+        return rc;
+    if ((rc = get_str(p, ex, "interactiveMode", FIELD("interactiveMode"), &v)) < 0)
+        return rc;
+    if (v && strcmp(v, "Always") == 0)
+        return kc_err(p, field, "Always: the plugin needs a terminal, and the operator has none");
+    if (v && strcmp(v, "Never") != 0 && strcmp(v, "IfAvailable") != 0)
+        return kc_err(p, field, "\"%s\" is not Never, IfAvailable or Always", v);
+
+    env = map_get(p, ex, "env");
+    if (!is_null(env) && env->type != YAML_SEQUENCE_NODE)
+        return kc_err(p, FIELD("env"), "expected a list of {name, value}");
+    if (!is_null(env))
+        n = (size_t)(env->data.sequence.items.top - env->data.sequence.items.start);
+    if (!(x->env = calloc(n + 1, sizeof(char *))))
+        return -FH_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *e = node_at(p, env->data.sequence.items.start[i]);
+        const char *name, *value;
+        char idx[32];
+
+        snprintf(idx, sizeof(idx), "env[%zu]", i);
+        if (!e || e->type != YAML_MAPPING_NODE)
+            return kc_err(p, FIELD(idx), "expected {name, value}");
+        if ((rc = get_str(p, e, "name", FIELD(idx), &name)) < 0 ||
+            (rc = get_str(p, e, "value", FIELD(idx), &value)) < 0)
+            return rc;
+        if (!name || !name[0] || strchr(name, '='))
+            return kc_err(p, FIELD(idx), "name is missing or contains '='");
+        if (!(x->env[i] = malloc(strlen(name) + strlen(value ? value : "") + 2)))
+            return -FH_ENOMEM;
+        sprintf(x->env[i], "%s=%s", name, value ? value : "");
+        x->envc = i + 1;
+    }
+#undef FIELD
+    return 0;
+}
+
 /* parse_user - credentials of the chosen user */
 static int
 parse_user(struct kc_parse *p, yaml_node_t *u, const char *uname, struct kube_config *c)
@@ -265,8 +370,9 @@ parse_user(struct kc_parse *p, yaml_node_t *u, const char *uname, struct kube_co
     int rc;
 
 #define FIELD(k) (snprintf(field, sizeof(field), "users[name=%s].user.%s", uname, (k)), field)
-    if (!is_null(map_get(p, u, "exec")))
-        return kc_err(p, FIELD("exec"), "exec credential plugins are not supported");
+    if (!is_null(map_get(p, u, "exec")) &&
+        (rc = parse_exec(p, map_get(p, u, "exec"), uname, &c->exec)) < 0)
+        return rc;
     if (!is_null(map_get(p, u, "auth-provider")))
         return kc_err(p, FIELD("auth-provider"),
                       "auth-provider credential plugins are not supported");
@@ -303,6 +409,8 @@ parse_user(struct kc_parse *p, yaml_node_t *u, const char *uname, struct kube_co
     if (v && !c->client_key_data && (rc = set_file(p, v, field, &c->client_key_file)) < 0)
         return rc;
 
+    if (c->exec && (c->token || c->token_file))
+        return kc_err(p, FIELD("exec"), "set either exec or token/tokenFile, not both");
     if ((c->client_cert_data || c->client_cert_file) && !(c->client_key_data || c->client_key_file))
         return kc_err(p, FIELD("client-key"), "missing (client-certificate is set)");
     if ((c->client_key_data || c->client_key_file) && !(c->client_cert_data || c->client_cert_file))
@@ -528,6 +636,7 @@ kube_config_free(struct kube_config **cfg)
     secret_free(&c->client_key_data, c->client_key_data_len);
     secret_free(&c->token, 0);
     free(c->token_file);
+    kube_exec_free(&c->exec);
     free(c->tls_server_name);
     free(c->namespace);
     free(c->source);

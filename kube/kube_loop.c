@@ -133,8 +133,8 @@ kube_loop_new(const struct kube_config *cfg, const struct kube_client_opts *opts
     }
     rc = kube_token_init(&l->tok, cfg);
     if (rc < 0) {
-        log_error(log, NULL, "kube loop: cannot read token file %s: %s",
-                  cfg->token_file ? cfg->token_file : "?", fh_strerror(rc));
+        log_error(log, NULL, "kube loop: no bearer token: %s",
+                  kube_token_error(&l->tok)[0] ? kube_token_error(&l->tok) : fh_strerror(rc));
         goto fail;
     }
     l->multi = curl_multi_init();

@@ -363,7 +363,8 @@ kube_reflector_start(struct kube_reflector *r, long now)
 
     rc = kube_token_refresh(r->env.tok, false, NULL);
     if (rc < 0)
-        report(r, rc, "cannot re-read token file (keeping the old token)");
+        report(r, rc, "cannot refresh the token: %s (keeping the old one)",
+               kube_token_error(r->env.tok));
     rc = build_url(r);
     if (rc < 0)
         goto fail;
@@ -547,16 +548,17 @@ status_text(struct kube_reflector *r, long status, char *buf, size_t len, bool *
     kube_buf_clear(&r->body);
 }
 
-/* unauthorized - a 401 may mean the token file was rotated */
+/* unauthorized - a 401 may mean the token file was rotated or the plugin's
+ * token expired early */
 static void
 unauthorized(struct kube_reflector *r, enum refl_next next, long now, const char *what)
 {
     bool changed = false;
 
-    if (kube_token_from_file(r->env.tok))
+    if (kube_token_refreshable(r->env.tok))
         kube_token_refresh(r->env.tok, true, &changed);
     report(r, -FH_EUNAUTHORIZED, "%s: 401 Unauthorized%s", what,
-           changed ? "; token file changed, retrying" : "");
+           changed ? "; got a new token, retrying" : "");
     schedule(r, next, now, changed ? 0 : kube_backoff_next(&r->backoff));
 }
 

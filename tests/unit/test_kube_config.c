@@ -15,6 +15,7 @@
 
 #include "fh_err.h"
 #include "kube_config.h"
+#include "kube_exec.h"
 
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nTESTCA\n-----END CERTIFICATE-----\n"
 
@@ -208,8 +209,6 @@ test_bad_files(void **state)
     expect_error("dangling-user.yaml", "users", "ghost");
     expect_error("bad-base64.yaml", "certificate-authority-data", "base64");
     expect_error("no-server.yaml", "clusters[name=k].cluster.server", "missing");
-    expect_error("exec.yaml", "users[name=cloud].user.exec",
-                 "exec credential plugins are not supported");
     expect_error("auth-provider.yaml", "auth-provider", "not supported");
     expect_error("bad-bool.yaml", "insecure-skip-tls-verify", "maybe");
     expect_error("missing-ca-file.yaml", "certificate-authority", "no-such-ca.crt");
@@ -220,14 +219,104 @@ test_bad_files(void **state)
 }
 
 static void
+test_exec_plugin(void **state)
+{
+    struct kube_config *cfg = NULL;
+    char err[512], *info = NULL;
+    const struct kube_exec *x;
+
+    (void)state;
+    assert_int_equal(load("exec.yaml", NULL, &cfg, err, sizeof(err)), 0);
+    x = cfg->exec;
+    assert_non_null(x);
+    assert_null(cfg->token);
+    assert_string_equal(x->api_version, KUBE_EXEC_V1);
+    /* a relative command with a '/' is relative to the kubeconfig's folder */
+    assert_non_null(strstr(x->argv[0], "kube/"));
+    assert_non_null(strstr(x->argv[0], "bin/my-plugin"));
+    assert_int_equal(x->argc, 4);
+    assert_string_equal(x->argv[1], "token");
+    assert_string_equal(x->argv[3], "prod 1");
+    assert_null(x->argv[4]);
+    assert_int_equal(x->envc, 2);
+    assert_string_equal(x->env[0], "AWS_PROFILE=fleet");
+    assert_string_equal(x->env[1], "EMPTY=");
+    assert_null(x->env[2]);
+    assert_string_equal(x->install_hint, "install my-plugin from example.com");
+    assert_true(x->provide_cluster_info);
+
+    /* KUBERNETES_EXEC_INFO: non-interactive, with the cluster as asked */
+    assert_int_equal(kube_exec_info(cfg, &info), 0);
+    assert_non_null(strstr(info, "KUBERNETES_EXEC_INFO={"));
+    assert_non_null(strstr(info, "\"kind\":\"ExecCredential\""));
+    assert_non_null(strstr(info, "\"interactive\":false"));
+    assert_non_null(strstr(info, "\"server\":\"https://x:1\""));
+    assert_non_null(strstr(info, "\"tls-server-name\":\"api.example\""));
+    free(info);
+    kube_config_free(&cfg);
+}
+
+/* exec_case - a kubeconfig whose user has the given exec block (YAML flow
+ * mapping) and extra user fields; expect an error naming field and reason */
+static void
+exec_case(const char *exec, const char *extra, const char *field, const char *reason)
+{
+    char dir[] = "/tmp/fh-exec-XXXXXX", path[600], text[1400], err[512];
+    struct kube_config *cfg = NULL;
+    const char *const names[] = { "config", NULL };
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/config", dir);
+    snprintf(text, sizeof(text),
+             "apiVersion: v1\ncurrent-context: c\nclusters:\n- name: k\n  cluster: {server: \"https://x:1\"}\n"
+             "users:\n- name: u\n  user:\n    exec: %s\n%s"
+             "contexts:\n- name: c\n  context: {cluster: k, user: u}\n", exec, extra);
+    write_file(path, text);
+    assert_int_equal(kube_config_load_file(path, NULL, &cfg, err, sizeof(err)), -FH_ECONFIG);
+    assert_null(cfg);
+    if (!strstr(err, field) || !strstr(err, reason))
+        fail_msg("exec %s: error lacks \"%s\" / \"%s\": %s", exec, field, reason, err);
+    rm_dir(dir, names);
+}
+
+static void
+test_exec_plugin_bad(void **state)
+{
+    (void)state;
+    exec_case("{apiVersion: client.authentication.k8s.io/v1}", "", "user.exec.command", "missing");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1alpha1, command: p}", "",
+              "user.exec.apiVersion", "client.authentication.k8s.io/v1");
+    exec_case("{command: p}", "", "user.exec.apiVersion", "must be");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p, interactiveMode: Always}",
+              "", "interactiveMode", "terminal");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p, interactiveMode: Sometimes}",
+              "", "interactiveMode", "Sometimes");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p, args: x}", "",
+              "user.exec.args", "list");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p, args: [[a]]}", "",
+              "user.exec.args", "entry 0");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p, env: {A: b}}", "",
+              "user.exec.env", "list");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p, env: [{value: b}]}", "",
+              "user.exec.env[0]", "name");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p, env: [{name: \"A=B\"}]}", "",
+              "user.exec.env[0]", "'='");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p, provideClusterInfo: maybe}",
+              "", "provideClusterInfo", "maybe");
+    exec_case("[p]", "", "user.exec", "mapping");
+    exec_case("{apiVersion: client.authentication.k8s.io/v1, command: p}", "    token: abc\n",
+              "user.exec", "not both");
+}
+
+static void
 test_err_buffer_optional_and_small(void **state)
 {
     struct kube_config *cfg = NULL;
     char tiny[8];
 
     (void)state;
-    assert_int_equal(load("exec.yaml", NULL, &cfg, NULL, 0), -FH_ECONFIG);
-    assert_int_equal(load("exec.yaml", NULL, &cfg, tiny, sizeof(tiny)), -FH_ECONFIG);
+    assert_int_equal(load("auth-provider.yaml", NULL, &cfg, NULL, 0), -FH_ECONFIG);
+    assert_int_equal(load("auth-provider.yaml", NULL, &cfg, tiny, sizeof(tiny)), -FH_ECONFIG);
     assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
 }
 
@@ -391,6 +480,8 @@ main(void)
         cmocka_unit_test(test_insecure_yaml_boolean_no_user),
         cmocka_unit_test(test_multiple_clusters_current_and_named_context),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_exec_plugin),
+        cmocka_unit_test(test_exec_plugin_bad),
         cmocka_unit_test(test_err_buffer_optional_and_small),
         cmocka_unit_test(test_incluster_ipv4_and_ipv6),
         cmocka_unit_test(test_incluster_missing_token),
