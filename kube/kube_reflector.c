@@ -554,11 +554,13 @@ static void
 unauthorized(struct kube_reflector *r, enum refl_next next, long now, const char *what)
 {
     bool changed = false;
+    int rc = 0;
 
     if (kube_token_refreshable(r->env.tok))
-        kube_token_refresh(r->env.tok, true, &changed);
-    report(r, -FH_EUNAUTHORIZED, "%s: 401 Unauthorized%s", what,
-           changed ? "; got a new token, retrying" : "");
+        rc = kube_token_refresh(r->env.tok, true, &changed);
+    report(r, -FH_EUNAUTHORIZED, "%s: 401 Unauthorized%s%s", what,
+           changed ? "; got a new token, retrying" : rc < 0 ? "; no new token: " : "",
+           rc < 0 ? kube_token_error(r->env.tok) : "");
     schedule(r, next, now, changed ? 0 : kube_backoff_next(&r->backoff));
 }
 

@@ -150,9 +150,14 @@ on_error(void *arg, int err, const char *what)
     struct wres *r = arg;
 
     /* Forbidden here means the RBAC rules lack list/watch on this resource:
-     * say so plainly, it is the first thing an operator admin will look for. */
-    if (err == -FH_EFORBIDDEN || err == -FH_EUNAUTHORIZED)
+     * say so plainly, it is the first thing an operator admin will look for.
+     * Unauthorized means the credentials themselves were refused. */
+    if (err == -FH_EFORBIDDEN)
         log_error(&r->w->log, NULL, "cannot list/watch %s: %s (%s); check the operator's RBAC rules",
+                  res_name(r->res), fh_strerror(err), what ? what : "");
+    else if (err == -FH_EUNAUTHORIZED)
+        log_error(&r->w->log, NULL, "cannot list/watch %s: %s (%s); the apiserver refused the "
+                  "credentials: check the kubeconfig's token, token file or exec plugin",
                   res_name(r->res), fh_strerror(err), what ? what : "");
     else
         log_warn(&r->w->log, NULL, "list/watch of %s: %s: %s", res_name(r->res), what ? what : "",
