@@ -1,6 +1,6 @@
 /*
- * health.h - /healthz and /readyz over a tiny non-blocking HTTP/1.1 server
- * that lives inside the supervisor's zmq_poll loop.
+ * health.h - /healthz, /readyz and /metrics over a tiny non-blocking HTTP/1.1
+ * server that lives inside the supervisor's zmq_poll loop.
  *
  * Address (--health-probe-bind-address, controller-runtime format):
  *   ":8081"          every address (IPv6 dual-stack "::", else 0.0.0.0)
@@ -17,6 +17,9 @@
  *                 and detail is not empty)
  *   returns 0  -> 503, body detail (or "unhealthy" if empty)
  *   returns <0 -> 404 (unknown sub-check)
+ * GET or HEAD of exactly "/metrics", when a metrics callback is set, calls
+ * metrics(arg, buf, HEALTH_METRICS_MAX) and answers 200 with what it wrote
+ * (Prometheus text format 0.0.4), or 500 when it returns an error.
  * Other paths 404, other methods 405, malformed requests 400, a request
  * line + headers longer than max_request 431. Every response carries
  * Content-Length and "Connection: close"; the connection is then shut down
@@ -35,7 +38,9 @@
  * also when zmq_poll returned 0, so idle clients are closed on time.
  *
  * Ownership: struct health owns the listening socket and all client
- * sockets and buffers; health_free() closes them. check and arg are borrowed.
+ * sockets and buffers; health_free() closes them. check, metrics and arg
+ * are borrowed. Probe answers never allocate; a /metrics answer allocates
+ * its response, freed when that connection closes.
  */
 #ifndef HEALTH_H
 #define HEALTH_H
@@ -50,15 +55,21 @@
 #define HEALTH_DEFAULT_MAX_REQUEST 4096u
 #define HEALTH_DEFAULT_IDLE_MS     5000u
 #define HEALTH_HOST_MAX            256u   /* bytes for a host, with NUL */
+#define HEALTH_METRICS_MAX         (64u * 1024u) /* largest /metrics body */
 
 struct health;
 
 /* health_check_fn - see above; detail is NUL-terminated, cap >= 256 */
 typedef int (*health_check_fn)(void *arg, const char *path, char *detail, size_t cap);
 
+/* health_metrics_fn - write the metrics text into buf (cap bytes); returns
+ * its length (< cap) or a negative error (-FH_ETOOBIG when it does not fit) */
+typedef int (*health_metrics_fn)(void *arg, char *buf, size_t cap);
+
 struct health_opts {
     health_check_fn check;      /* NULL = always healthy */
-    void *arg;                  /* passed to check */
+    health_metrics_fn metrics;  /* NULL = no /metrics (404) */
+    void *arg;                  /* passed to check and metrics */
     uint32_t max_clients;       /* 0 = HEALTH_DEFAULT_MAX_CLIENTS */
     uint32_t max_request;       /* request line + headers, 0 = HEALTH_DEFAULT_MAX_REQUEST */
     uint32_t idle_ms;           /* per-connection time budget, 0 = HEALTH_DEFAULT_IDLE_MS */
@@ -90,6 +101,10 @@ struct health *health_new_fd(int listen_fd, const struct health_opts *o);
  * failure with *err (may be NULL) set to the negative code. A disabling
  * address gives a disabled server, not NULL. */
 struct health *health_new(const char *addr, health_check_fn check, void *arg, int *err);
+
+/* health_new_opts - health_new with every option (o->max_* and idle_ms may
+ * be 0 for the defaults) */
+struct health *health_new_opts(const char *addr, const struct health_opts *o, int *err);
 
 /* health_free - close every socket, free, set *h = NULL; NULL-safe */
 void health_free(struct health **h);
@@ -132,5 +147,10 @@ int health_http_parse(const char *buf, size_t len, struct health_req *req);
  * (body omitted for HEAD, Content-Length kept) into buf; returns its length,
  * or -FH_ETOOBIG if cap is too small */
 int health_http_format(char *buf, size_t cap, int status, const char *body, bool head);
+
+/* health_http_format_ct - the same with a Content-Type and a body of blen
+ * bytes (body may hold anything but need not be NUL-terminated) */
+int health_http_format_ct(char *buf, size_t cap, int status, const char *content_type,
+                          const char *body, size_t blen, bool head);
 
 #endif

@@ -35,12 +35,19 @@ struct keystate {
     struct proto_obj *tombstone;/* last state of a deleted FleetHandshake (owned) */
 };
 
+/* Upper bounds (ms) of the reconcile duration histogram's buckets; +Inf is implied. */
+#define SUP_DURATION_BUCKETS_MS { 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000 }
+#define SUP_DURATION_NBUCKETS 13
+
 struct sup_stats {
     uint64_t events;            /* EVENT messages from the watcher */
     uint64_t tasks;             /* TASK messages sent */
     uint64_t done, retry, failed;   /* RESULT outcomes */
     uint64_t malformed;         /* dropped malformed/unknown/stale messages */
     uint64_t api_reads, api_writes; /* apiserver calls reported by workers */
+    uint64_t dur_bucket[SUP_DURATION_NBUCKETS]; /* tasks that took <= bound (not cumulative) */
+    uint64_t dur_count;         /* tasks timed (RESULTs) */
+    uint64_t dur_sum_ms;        /* their total time, TASK sent -> RESULT received */
 };
 
 struct supervisor {

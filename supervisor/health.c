@@ -1,9 +1,11 @@
 /*
  * health.c - the health probe server's connection handling: accept, read a
- * request, answer it through the caller's check callback, shut down.
+ * request, answer it through the caller's check (probes) or metrics
+ * (/metrics) callback, shut down.
  *
  * Owns the listening socket, a fixed array of max_clients client slots
- * (allocated once, so serving never allocates) and their sockets. Each
+ * (allocated once, so answering a probe never allocates), their sockets,
+ * and the response buffer of a /metrics answer while it is sent. Each
  * client goes READING -> WRITING -> LINGER -> closed, with a deadline per
  * phase; see health.h for the bounds and the loop contract.
  */
@@ -36,7 +38,9 @@ struct health_client {
     uint64_t deadline_ms;       /* closed when now passes this */
     char *in;                   /* max_request bytes (owned, allocated once) */
     size_t in_len;              /* bytes read so far */
-    char out[HEALTH_OUT_MAX];   /* the response */
+    char out[HEALTH_OUT_MAX];   /* a probe's response */
+    char *big;                  /* a /metrics response (owned), or NULL */
+    const char *resp;           /* what is being sent: out or big */
     size_t out_len;             /* its length */
     size_t out_off;             /* bytes already sent */
 };
@@ -99,6 +103,17 @@ struct health *
 health_new(const char *addr, health_check_fn check, void *arg, int *err)
 {
     struct health_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.check = check;
+    o.arg = arg;
+    return health_new_opts(addr, &o, err);
+}
+
+/* health_new_opts - listen on addr with the given options */
+struct health *
+health_new_opts(const char *addr, const struct health_opts *o, int *err)
+{
     struct health *h;
     int fd, rc;
 
@@ -110,10 +125,7 @@ health_new(const char *addr, health_check_fn check, void *arg, int *err)
             *err = rc;
         return NULL;
     }
-    memset(&o, 0, sizeof(o));
-    o.check = check;
-    o.arg = arg;
-    h = health_new_fd(fd, &o);
+    h = health_new_fd(fd, o);
     if (!h && err)
         *err = -FH_ENOMEM;
     return h;
@@ -128,6 +140,8 @@ client_close(struct health *h, struct health_client *c)
     close(c->fd);
     c->fd = -1;
     c->state = CLIENT_FREE;
+    free(c->big);
+    c->big = NULL;
     c->in_len = c->out_len = c->out_off = 0;
     h->nclients--;
 }
@@ -219,6 +233,31 @@ is_probe_path(const char *p)
     return false;
 }
 
+/* answer_metrics - 200 with the metrics text, 500 when they cannot be made */
+static bool
+answer_metrics(struct health *h, struct health_client *c, bool head)
+{
+    size_t cap = HEALTH_METRICS_MAX + 512u;
+    char *body = malloc(HEALTH_METRICS_MAX);
+    int n = -FH_ENOMEM, w = -1;
+
+    c->big = malloc(cap);
+    if (body && c->big)
+        n = h->o.metrics(h->o.arg, body, HEALTH_METRICS_MAX);
+    if (n >= 0 && (size_t)n < HEALTH_METRICS_MAX)
+        w = health_http_format_ct(c->big, cap, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                  body, (size_t)n, head);
+    free(body);
+    if (w < 0) {
+        free(c->big);
+        c->big = NULL;
+        return false;
+    }
+    c->resp = c->big;
+    c->out_len = (size_t)w;
+    return true;
+}
+
 /* answer - decide status and body for a parsed (or failed) request */
 static void
 answer(struct health *h, struct health_client *c, int parse_rc, const struct health_req *req)
@@ -241,6 +280,15 @@ answer(struct health *h, struct health_client *c, int parse_rc, const struct hea
     } else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
         status = 405;
         body = "method not allowed";
+    } else if (strcmp(req->path, "/metrics") == 0 && h->o.metrics) {
+        head = strcmp(req->method, "HEAD") == 0;
+        if (answer_metrics(h, c, head)) {
+            c->out_off = 0;
+            c->state = CLIENT_WRITING;
+            return;
+        }
+        status = 500;
+        body = "cannot produce metrics";
     } else {
         head = strcmp(req->method, "HEAD") == 0;
         rc = is_probe_path(req->path) ? (h->o.check ? h->o.check(h->o.arg, req->path, detail,
@@ -262,6 +310,7 @@ answer(struct health *h, struct health_client *c, int parse_rc, const struct hea
     if (w < 0)                                /* detail too long: drop it */
         w = health_http_format(c->out, sizeof(c->out), status, status == 200 ? "ok" : "unhealthy",
                                head);
+    c->resp = c->out;
     c->out_len = w > 0 ? (size_t)w : 0;
     c->out_off = 0;
     c->state = CLIENT_WRITING;
@@ -272,7 +321,7 @@ static void
 do_write(struct health *h, struct health_client *c, uint64_t now_ms)
 {
     while (c->out_off < c->out_len) {
-        ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+        ssize_t w = send(c->fd, c->resp + c->out_off, c->out_len - c->out_off,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (w < 0 && errno == EINTR)

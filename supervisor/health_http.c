@@ -114,30 +114,44 @@ reason(int status)
     case 408: return "Request Timeout";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default:  return "Error";
     }
 }
 
-/* health_http_format - one complete response */
+/* health_http_format_ct - one complete response */
 int
-health_http_format(char *buf, size_t cap, int status, const char *body, bool head)
+health_http_format_ct(char *buf, size_t cap, int status, const char *content_type,
+                      const char *body, size_t blen, bool head)
 {
-    size_t blen = body ? strlen(body) : 0;
     int w;
 
     w = snprintf(buf, cap,
                  "HTTP/1.1 %d %s\r\n"
-                 "Content-Type: text/plain; charset=utf-8\r\n"
+                 "Content-Type: %s\r\n"
                  "X-Content-Type-Options: nosniff\r\n"
                  "%s"
                  "Content-Length: %zu\r\n"
                  "Connection: close\r\n"
-                 "\r\n"
-                 "%s",
-                 status, reason(status), status == 405 ? "Allow: GET, HEAD\r\n" : "", blen,
-                 (head || !body) ? "" : body);
+                 "\r\n",
+                 status, reason(status), content_type,
+                 status == 405 ? "Allow: GET, HEAD\r\n" : "", blen);
     if (w < 0 || (size_t)w >= cap)
         return -FH_ETOOBIG;
-    return w;
+    if (head || !body || !blen)
+        return w;
+    if (blen >= cap - (size_t)w)
+        return -FH_ETOOBIG;
+    memcpy(buf + w, body, blen);
+    buf[w + (int)blen] = '\0';
+    return w + (int)blen;
+}
+
+/* health_http_format - one complete text/plain response */
+int
+health_http_format(char *buf, size_t cap, int status, const char *body, bool head)
+{
+    return health_http_format_ct(buf, cap, status, "text/plain; charset=utf-8", body,
+                                 body ? strlen(body) : 0, head);
 }

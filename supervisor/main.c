@@ -39,6 +39,7 @@
 #include "fh_log.h"
 #include "fh_time.h"
 #include "health.h"
+#include "sup_metrics.h"
 #include "lease.h"
 #include "proto.h"
 #include "supervisor.h"
@@ -479,6 +480,17 @@ health_check(void *arg, const char *path, char *detail, size_t cap)
     return -1;
 }
 
+/* metrics - /metrics: the supervisor's state, with the probes' verdicts */
+static int
+metrics(void *arg, char *buf, size_t cap)
+{
+    char detail[256];
+    bool healthy = health_check(arg, "/healthz", detail, sizeof(detail)) > 0;
+    bool ready = health_check(arg, "/readyz", detail, sizeof(detail)) > 0;
+
+    return sup_metrics_write(arg, ready, healthy, buf, cap);
+}
+
 /* tick - timers: respawns, heartbeats, liveness, kills; returns next wake-up */
 static uint64_t
 tick(struct supervisor *s, const struct options *o, const char *endpoint, uint64_t now,
@@ -660,7 +672,9 @@ main(int argc, char **argv)
         goto out;
     }
     if (strcmp(o.health_addr, "0") != 0) {
-        health = health_new(o.health_addr, health_check, &s, &rc);
+        struct health_opts ho = { .check = health_check, .metrics = metrics, .arg = &s };
+
+        health = health_new_opts(o.health_addr, &ho, &rc);
         if (!health) {
             log_error(&s.log, NULL, "cannot listen on %s for health probes: %s", o.health_addr,
                       fh_strerror(rc));

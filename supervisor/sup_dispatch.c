@@ -158,6 +158,22 @@ outcome_of(uint8_t o)
     }
 }
 
+/* record_duration - one task's time into the histogram */
+static void
+record_duration(struct sup_stats *st, uint64_t ms)
+{
+    static const uint64_t bounds[SUP_DURATION_NBUCKETS] = SUP_DURATION_BUCKETS_MS;
+
+    st->dur_count++;
+    st->dur_sum_ms += ms;
+    for (size_t i = 0; i < SUP_DURATION_NBUCKETS; i++) {
+        if (ms <= bounds[i]) {
+            st->dur_bucket[i]++;
+            break;
+        }
+    }
+}
+
 /* sup_handle_result - see header */
 int
 sup_handle_result(struct supervisor *s, struct child *w, const struct proto_result *r,
@@ -177,6 +193,7 @@ sup_handle_result(struct supervisor *s, struct child *w, const struct proto_resu
     w->busy = false;
     free(w->inflight_key);
     w->inflight_key = NULL;
+    record_duration(&s->stats, now_ms >= w->task_started_ms ? now_ms - w->task_started_ms : 0);
     s->stats.api_reads += r->api_reads;
     s->stats.api_writes += r->api_writes;
     switch (r->outcome) {
