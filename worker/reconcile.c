@@ -145,6 +145,16 @@ on_missing(struct rc *c)
     want_status(c, FH_REASON_SECRET_NOT_FOUND, NULL);
 }
 
+/* missing_already_reported - status says SecretNotFound for this generation */
+static bool
+missing_already_reported(const struct rc *c)
+{
+    const struct fh_status *cur = &c->fh.cur;
+
+    return cur->has_ready && strcmp(cur->ready_reason, fh_reason_name(FH_REASON_SECRET_NOT_FOUND)) == 0 &&
+           cur->has_observed_generation && cur->observed_generation == c->fh.generation;
+}
+
 /* on_synced - the Bundle (now at metadata.generation gen) holds Secret
  * resourceVersion rv */
 static int
@@ -317,7 +327,12 @@ sync(struct rc *c)
 
     if (exists && (rc = classify(c, &own, &live, &exists)) != 0)
         goto out;
-    if (!t->has_secret) {
+    /* The cache has no such Secret. Say Missing on its word only when the
+     * status already says so for this generation (a resync or restart costs
+     * no call). Otherwise ask: the Secret's watch event may simply not have
+     * arrived yet (Secret and FleetHandshake applied together), and a
+     * Missing that flashes up for a Secret that exists would be a lie. */
+    if (!t->has_secret && missing_already_reported(c)) {
         on_missing(c);
         goto out;
     }

@@ -85,6 +85,8 @@ def test_one_leader_reconciles_and_kill9_fails_over(emu, pair):
     assert tasks_sent(standby) == 0 and not said(standby, "became leader")
     assert standby.probe("/readyz")[0] == 200       # a standby is ready, and warm
     assert standby.probe("/healthz")[0] == 200
+    assert "\nfleet_handshake_leader 0\n" in standby.probe("/metrics")[1]
+    assert "\nfleet_handshake_leader 1\n" in leader.probe("/metrics")[1]
 
     # kill -9: the leader's children die with it, nobody releases the Lease
     leader.proc.kill()

@@ -1,6 +1,6 @@
 """The health probes mean what they say: /readyz waits for the first lists,
 /healthz stops answering when the supervisor's loop is stuck and fails when
-a child crash-loops."""
+a child crash-loops; /metrics on the same port reports the work done."""
 import http.client
 import os
 import signal
@@ -66,3 +66,47 @@ def test_healthz_fails_when_workers_crash_loop(emu, operator_factory, bin_dir):
         assert "worker 0 is crash-looping" in body, body
         assert "exit 1" in body
         assert probe(op, "/readyz")[0] == 503
+
+
+def metrics(op):
+    """{sample name with labels: value} from /metrics."""
+    code, body = probe(op, "/metrics")
+    assert code == 200, body
+    out = {}
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def test_metrics_report_reconciles_queue_and_processes(emu, operator_factory):
+    from harness import fh_manifest, secret_manifest
+    from test_operator import synced
+
+    op = operator_factory(workers=2)
+    op.wait_ready()
+    m = metrics(op)
+    assert m["fleet_handshake_ready"] == 1 and m["fleet_handshake_healthy"] == 1
+    assert m["fleet_handshake_leader"] == 1
+    assert m['fleet_handshake_process_up{process="watcher",slot="0"}'] == 1
+    assert m['fleet_handshake_process_up{process="worker",slot="1"}'] == 1
+    for i in range(3):
+        emu.apply({"apiVersion": "v1", "kind": "List", "items": [
+            secret_manifest(f"m{i}", string_data={"v": str(i)}), fh_manifest(f"m{i}", f"m{i}")]})
+    wait_for(lambda: all(synced(emu, "fleet-default", f"m{i}") for i in range(3)), 30, "all synced")
+    wait_for(lambda: metrics(op)["fleet_handshake_workqueue_inflight"] == 0, 10, "queue drained")
+    m = metrics(op)
+    assert m['fleet_handshake_reconcile_total{result="success"}'] >= 3
+    assert m['fleet_handshake_reconcile_total{result="error"}'] == 0
+    assert m["fleet_handshake_reconcile_duration_seconds_count"] >= 3
+    assert m['fleet_handshake_cached_objects{resource="fleethandshakes"}'] == 3
+    # the workers' own count of their calls is the apiserver's count
+    reqs = [r for r in emu.stats()["requests"] if r.get("userAgent") == "fleet-handshake"]
+    reads = sum(r["count"] for r in reqs if r["verb"] == "get")
+    writes = sum(r["count"] for r in reqs if r["verb"] in ("create", "update", "patch", "delete"))
+    assert m['fleet_handshake_reconcile_apiserver_requests_total{type="read"}'] == reads >= 3
+    assert m['fleet_handshake_reconcile_apiserver_requests_total{type="write"}'] == writes >= 6
+    # no Secret value, no object name in any label
+    code, body = probe(op, "/metrics")
+    assert "m0" not in body and "fleet-default" not in body

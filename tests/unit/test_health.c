@@ -347,6 +347,76 @@ test_status_codes(void **state)
     assert_null(s.h);
 }
 
+/* metrics_cb - scripted metrics: 40,000 bytes of samples, or an error when
+ * the probe says unhealthy (stands in for "does not fit") */
+static int
+metrics_cb(void *arg, char *buf, size_t cap)
+{
+    struct probe *p = arg;
+    size_t n = 0;
+
+    p->calls++;
+    if (!p->healthy)
+        return -FH_ETOOBIG;
+    assert_true(cap >= HEALTH_METRICS_MAX);
+    while (n + 20 <= 40000) {
+        memcpy(buf + n, "fh_sample_total 12\n", 19);
+        n += 19;
+    }
+    buf[n] = '\0';
+    return (int)n;
+}
+
+/* test_metrics - /metrics: a large body, HEAD, an error; probes unaffected */
+static void
+test_metrics(void **state)
+{
+    static char resp[HEALTH_METRICS_MAX + 1024];
+    struct health_opts o;
+    struct srv s;
+    uint16_t port;
+    int fd;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    s.p.healthy = s.p.ready = 1;
+    s.now = 1000;
+    assert_int_equal(health_listen("127.0.0.1:0", &fd, &port), 0);
+    memset(&o, 0, sizeof(o));
+    o.check = check_cb;
+    o.metrics = metrics_cb;
+    o.arg = &s.p;
+    s.h = health_new_fd(fd, &o);
+    assert_non_null(s.h);
+
+    exchange(&s, "GET /metrics HTTP/1.1\r\n\r\n", resp, sizeof(resp));
+    assert_true(strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strstr(resp, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+    assert_int_equal(strlen(body_of(resp)), 2105 * 19);
+    assert_non_null(strstr(resp, "Content-Length: 39995\r\n"));
+    assert_int_equal(strncmp(body_of(resp), "fh_sample_total 12\n", 19), 0);
+
+    exchange(&s, "HEAD /metrics HTTP/1.1\r\n\r\n", resp, sizeof(resp));
+    assert_true(strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_non_null(strstr(resp, "Content-Length: 39995\r\n"));
+    assert_string_equal(body_of(resp), "");
+
+    exchange(&s, "GET /metrics?x=1 HTTP/1.1\r\n\r\n", resp, sizeof(resp));
+    assert_true(strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    exchange(&s, "GET /metrics/x HTTP/1.1\r\n\r\n", resp, sizeof(resp));
+    assert_true(strncmp(resp, "HTTP/1.1 404 ", 13) == 0);
+
+    s.p.healthy = 0;
+    exchange(&s, "GET /metrics HTTP/1.1\r\n\r\n", resp, sizeof(resp));
+    assert_true(strncmp(resp, "HTTP/1.1 500 Internal Server Error\r\n", 36) == 0);
+    assert_string_equal(body_of(resp), "cannot produce metrics");
+
+    s.p.healthy = 1;
+    exchange(&s, "GET /healthz HTTP/1.1\r\n\r\n", resp, sizeof(resp));
+    assert_string_equal(body_of(resp), "ok");
+    health_free(&s.h);
+}
+
 /* test_request_in_pieces - a request trickling in is answered once complete */
 static void
 test_request_in_pieces(void **state)
@@ -566,6 +636,7 @@ main(void)
         cmocka_unit_test(test_http_parse_table),
         cmocka_unit_test(test_http_format),
         cmocka_unit_test(test_status_codes),
+        cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_request_in_pieces),
         cmocka_unit_test(test_oversize_request_rejected),
         cmocka_unit_test(test_many_clients),

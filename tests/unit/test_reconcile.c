@@ -557,6 +557,7 @@ test_secret_missing(void **state)
 {
     struct env e;
     const struct call calls[] = {
+        { "GET", SECRET_PATH, 404, NOTFOUND, 0, 0 },    /* the cache's word is checked once */
         { "PATCH", STATUS, 200, FH_REPLY, 0, 0 },
     };
     cJSON *s;
@@ -565,25 +566,57 @@ test_secret_missing(void **state)
     (void)state;
     env_init(&e, fh_json(1, NULL, NULL, NULL));
     with_bundle(&e, "900", FH_UID, BUILT_500);      /* Bundle kept as it is */
-    run(&e, calls, 1);
+    run(&e, calls, 2);
     assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
-    s = body_json(0);
+    s = body_json(1);
     assert_string_equal(jstr(s, "status.status"), "Missing");
     assert_string_equal(jstr(ready(s), "status"), "False");
     assert_string_equal(jstr(ready(s), "reason"), "SecretNotFound");
     assert_non_null(strstr(jstr(ready(s), "message"), "Secret default/db-creds not found"));
     assert_non_null(strstr(jstr(ready(s), "message"), "create it"));
     cJSON_Delete(s);
-    st = status_of(0);
+    st = status_of(1);
     env_clear(&e);
 
-    /* again with that status in place: nothing is rewritten */
+    /* again with that status in place: no call at all (resync, restart) */
     env_init(&e, fh_json(1, NULL, st, NULL));
     with_bundle(&e, "900", FH_UID, BUILT_500);
     run(&e, NULL, 0);
     assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
     env_clear(&e);
+
+    /* but a new generation asks again */
+    env_init(&e, fh_json(2, NULL, st, NULL));
+    with_bundle(&e, "900", FH_UID, BUILT_500);
+    run(&e, calls, 2);
+    env_clear(&e);
     free(st);
+}
+
+/* The FleetHandshake's event came before its Secret's (applied together):
+ * the cache has no Secret, but it exists. Never a Missing that is not true. */
+static void
+test_secret_not_yet_cached_is_read(void **state)
+{
+    struct env e;
+    char *sec = secret_json("500", B64_1);
+    const struct call calls[] = {
+        { "GET", SECRET_PATH, 200, sec, 0, 0 },
+        { "POST", BUNDLES, 201, REPLY_RV("900"), 0, 0 },
+        { "PATCH", STATUS, 200, FH_REPLY, 0, 0 },
+    };
+    cJSON *s;
+
+    (void)state;
+    env_init(&e, fh_json(1, NULL, NULL, NULL));
+    run(&e, calls, 3);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    s = body_json(2);
+    assert_string_equal(jstr(s, "status.status"), "Synced");
+    assert_string_equal(jstr(s, "status.secretResourceVersion"), "500");
+    cJSON_Delete(s);
+    env_clear(&e);
+    free(sec);
 }
 
 static void
@@ -1238,12 +1271,13 @@ test_status_write_404_means_gone(void **state)
 {
     struct env e;
     const struct call calls[] = {
+        { "GET", SECRET_PATH, 404, NOTFOUND, 0, 0 },
         { "PATCH", STATUS, 404, NOTFOUND, 0, 0 },
     };
 
     (void)state;
     env_init(&e, fh_json(1, NULL, NULL, NULL));
-    run(&e, calls, 1);              /* Secret missing -> status write -> 404 */
+    run(&e, calls, 2);              /* Secret missing -> status write -> 404 */
     assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
     assert_null(e.res.fh_rv);
     env_clear(&e);
@@ -1272,6 +1306,7 @@ main(void)
         cmocka_unit_test(test_secret_changed),
         cmocka_unit_test(test_spec_changed_targets),
         cmocka_unit_test(test_secret_missing),
+        cmocka_unit_test(test_secret_not_yet_cached_is_read),
         cmocka_unit_test(test_secret_deleted_before_get),
         cmocka_unit_test(test_foreign_bundle_conflict),
         cmocka_unit_test(test_adopt_original_operator_bundle),

@@ -13,7 +13,8 @@
  * (standby, became leader, lost leadership, elector died); draining stops
  * dispatching; a result for a key the worker does not hold is rejected; a
  * dead worker's key is requeued; a deleted FleetHandshake is dispatched
- * once with its tombstone and then forgotten; a failed send is retried.
+ * once with its tombstone and then forgotten; a failed send is retried;
+ * /metrics (sup_metrics.c) reports that flow in valid exposition format.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,11 +31,13 @@
 #include "fh_index.h"
 #include "proto.h"
 #include "shard_ring.h"
+#include "sup_metrics.h"
 #include "supervisor.h"
 #include "workq.h"
 
 #define NWORKERS 4
 #define MAX_SENT 64
+#define HEALTH_METRICS_MAX_FOR_TEST (64 * 1024)
 
 /* One captured TASK. */
 struct sent {
@@ -478,6 +481,119 @@ test_failed_send_is_retried_later(void **state)
     assert_true(w->busy);
 }
 
+/* sample - the value of the sample line starting with "name " (name may
+ * carry labels); fails the test when absent */
+static unsigned long long
+sample(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+        if (strncmp(l, name, n) == 0 && l[n] == ' ')
+            return strtoull(l + n + 1, NULL, 10);
+        if (!strchr(l, '\n'))
+            break;
+    }
+    fail_msg("no sample %s", name);
+    return 0;
+}
+
+/* check_exposition - every line is a comment or "name[{labels}] value", each
+ * family's HELP and TYPE come before its samples, buckets are cumulative */
+static void
+check_exposition(const char *text)
+{
+    char family[128] = "";
+    unsigned long long last_bucket = 0;
+
+    for (const char *l = text; *l;) {
+        const char *nl = strchr(l, '\n');
+        char line[512];
+
+        assert_non_null(nl);                    /* the text ends with a newline */
+        assert_true((size_t)(nl - l) < sizeof(line));
+        memcpy(line, l, (size_t)(nl - l));
+        line[nl - l] = '\0';
+        if (strncmp(line, "# HELP ", 7) == 0) {
+            sscanf(line + 7, "%127s", family);
+            last_bucket = 0;
+        } else if (strncmp(line, "# TYPE ", 7) == 0) {
+            char name[128], type[32];
+
+            assert_int_equal(sscanf(line + 7, "%127s %31s", name, type), 2);
+            assert_string_equal(name, family);
+            assert_true(strcmp(type, "gauge") == 0 || strcmp(type, "counter") == 0 ||
+                        strcmp(type, "histogram") == 0);
+        } else {
+            const char *sp = strrchr(line, ' ');
+            char *end;
+            unsigned long long v;
+
+            assert_non_null(sp);
+            assert_true(family[0] && strncmp(line, family, strlen(family)) == 0);
+            assert_true(strspn(line, "abcdefghijklmnopqrstuvwxyz_") >= strlen(family));
+            v = strtoull(sp + 1, &end, 10);
+            assert_true(*end == '\0' || *end == '.');
+            if (strstr(line, "_bucket{")) {
+                assert_true(v >= last_bucket);
+                last_bucket = v;
+            }
+        }
+        l = nl + 1;
+    }
+}
+
+static void
+test_metrics_report_the_flow(void **state)
+{
+    struct supervisor *s = *state;
+    static char text[HEALTH_METRICS_MAX_FOR_TEST];
+    struct child *w = first_task(s);
+    int n;
+
+    fh_ev(s, PROTO_EV_ADDED, "b", "2", 1, "sb");
+    assert_int_equal(sup_dispatch(s, 1000), 1);
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, NULL, NULL, 1007), 0);
+    assert_int_equal(result(s, worker_of(s, sent[1].peer), "b", PROTO_OUT_RETRY, NULL, NULL,
+                            3000), 0);
+    w->state = CHILD_STARTING;                  /* one worker restarting */
+    w->restarts = 2;
+
+    n = sup_metrics_write(s, false, true, text, sizeof(text));
+    assert_true(n > 0 && (size_t)n == strlen(text));
+    check_exposition(text);
+    assert_int_equal(sample(text, "fleet_handshake_ready"), 0);
+    assert_int_equal(sample(text, "fleet_handshake_healthy"), 1);
+    assert_int_equal(sample(text, "fleet_handshake_leader"), 1);
+    assert_int_equal(sample(text, "fleet_handshake_cached_objects{resource=\"fleethandshakes\"}"), 2);
+    assert_int_equal(sample(text, "fleet_handshake_workqueue_depth"), 1);   /* b backs off */
+    assert_int_equal(sample(text, "fleet_handshake_workqueue_inflight"), 0);
+    assert_int_equal(sample(text, "fleet_handshake_watch_events_total"), 2);
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_total{result=\"success\"}"), 1);
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_total{result=\"requeue\"}"), 1);
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_total{result=\"error\"}"), 0);
+    /* a took 7 ms, b 2000 ms */
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_duration_seconds_bucket{le=\"0.005\"}"), 0);
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_duration_seconds_bucket{le=\"0.010\"}"), 1);
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_duration_seconds_bucket{le=\"1.000\"}"), 1);
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_duration_seconds_bucket{le=\"2.500\"}"), 2);
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_duration_seconds_bucket{le=\"+Inf\"}"), 2);
+    assert_non_null(strstr(text, "fleet_handshake_reconcile_duration_seconds_sum 2.007\n"));
+    assert_int_equal(sample(text, "fleet_handshake_reconcile_duration_seconds_count"), 2);
+    {
+        char name[96];
+
+        snprintf(name, sizeof(name), "fleet_handshake_process_up{process=\"worker\",slot=\"%u\"}",
+                 w->slot);
+        assert_int_equal(sample(text, name), 0);
+        snprintf(name, sizeof(name),
+                 "fleet_handshake_process_exits_total{process=\"worker\",slot=\"%u\"}", w->slot);
+        assert_int_equal(sample(text, name), 2);
+    }
+    /* too small a buffer is an error, never a truncated scrape */
+    assert_int_equal(sup_metrics_write(s, true, true, text, 100), -FH_ETOOBIG);
+}
+
 int
 main(void)
 {
@@ -490,6 +606,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_drain_bad_result_and_worker_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_fh_dispatched_with_tombstone_then_forgotten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_send_is_retried_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_report_the_flow, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
