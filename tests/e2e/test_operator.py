@@ -185,8 +185,12 @@ def test_foreign_bundle_is_never_overwritten(emu, operator_factory):
     st = emu.stats()
     assert emu.count("patch", "bundles", stats=st) == 0
     assert emu.count("update", "bundles", stats=st) == 0
-    # once the foreign Bundle is gone, ours is created
-    emu.kubectl("delete", "bundle", "taken", "-n", "fleet-default")
+    # once the foreign Bundle is gone, ours is created. --wait=false: the
+    # operator recreates a Bundle of the same name at once, and kubectl's
+    # deletion wait (a GET, then a list+watch on metadata.name that never
+    # compares UIDs) hangs when its list already sees our new Bundle; a real
+    # apiserver gives kubectl the same race.
+    emu.kubectl("delete", "bundle", "taken", "-n", "fleet-default", "--wait=false")
     wait_for(lambda: synced(emu, "fleet-default", "taken"), 30, "synced after conflict cleared")
 
 
