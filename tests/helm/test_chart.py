@@ -97,6 +97,11 @@ def bindings(r):
     return r.all("ClusterRoleBinding") + r.all("RoleBinding")
 
 
+def metrics_service(r):
+    found = r.all("Service", FULL + "-metrics")
+    return found[0] if found else None
+
+
 PROBE = {"initialDelaySeconds": 3, "periodSeconds": 7, "timeoutSeconds": 2, "failureThreshold": 5}
 
 # (values path, new value, extra values the case needs, check on the render)
@@ -189,6 +194,22 @@ CASES = [
     ("podDisruptionBudget.maxUnavailable", "50%", {"replicaCount": 2, "podDisruptionBudget": {"enabled": True}},
      lambda r: r.one("PodDisruptionBudget")["spec"]["maxUnavailable"] == "50%"
      and "minAvailable" not in r.one("PodDisruptionBudget")["spec"]),
+    ("metrics.service.enabled", True, {},
+     lambda r: metrics_service(r)["spec"]["ports"]
+     == [{"name": "http-metrics", "port": 8081, "targetPort": "health", "protocol": "TCP"}]
+     and not r.all("ServiceMonitor")),
+    ("metrics.serviceMonitor.enabled", True, {},
+     lambda r: metrics_service(r) is not None
+     and r.one("ServiceMonitor")["spec"]["endpoints"][0]["port"] == "http-metrics"),
+    ("metrics.serviceMonitor.interval", "1m", {"metrics": {"serviceMonitor": {"enabled": True}}},
+     lambda r: r.one("ServiceMonitor")["spec"]["endpoints"][0]["interval"] == "1m"),
+    ("metrics.serviceMonitor.scrapeTimeout", "25s", {"metrics": {"serviceMonitor": {"enabled": True}}},
+     lambda r: r.one("ServiceMonitor")["spec"]["endpoints"][0]["scrapeTimeout"] == "25s"),
+    ("metrics.serviceMonitor.labels", {"release": "kube-prometheus-stack", "app.kubernetes.io/name": "x"},
+     {"metrics": {"serviceMonitor": {"enabled": True}}},
+     lambda r: r.one("ServiceMonitor")["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+     # a chart label is never replaced
+     and r.one("ServiceMonitor")["metadata"]["labels"]["app.kubernetes.io/name"] == "fleet-handshake"),
     ("extraArgs", ["--kubeconfig=/etc/fh/kubeconfig"], {},
      lambda r: r.args[-1] == "--kubeconfig=/etc/fh/kubeconfig"),
     ("extraEnv", [{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}], {},
@@ -255,6 +276,10 @@ def test_workers_from_set_and_from_file():
     ({"watchNamespaces": ["Not_A_Namespace"]}, "watchNamespaces"),
     ({"terminationGracePeriodSeconds": 5}, "terminationGracePeriodSeconds"),
     ({"probes": {"port": 70000}}, "port"),
+    ({"metrics": {"serviceMonitor": {"enabled": True, "interval": "10s", "scrapeTimeout": "1m"}}},
+     "must not be longer than its interval"),
+    ({"metrics": {"serviceMonitor": {"interval": "often"}}}, "interval"),
+    ({"metrics": {"service": {"port": 9000}}}, "port"),
 ])
 def test_bad_values_are_refused(bad, msg):
     err = render_error(values=bad)
@@ -297,6 +322,23 @@ def test_probes_point_at_the_port_the_supervisor_serves():
         assert ports == {"health": port}
         assert r.container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
         assert r.container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+
+
+def test_metrics_service_reaches_the_pods_port_that_serves_metrics():
+    r = render("--set", "probes.port=9440", "--set", "metrics.serviceMonitor.enabled=true")
+    svc = metrics_service(r)
+    # the Service's selector picks the operator's pods, its targetPort is
+    # the container port the supervisor serves /metrics on
+    assert svc["spec"]["selector"].items() <= labels_of_pod(r).items()
+    assert svc["spec"]["ports"][0]["targetPort"] == "health"
+    assert {p["name"]: p["containerPort"] for p in r.container["ports"]}["health"] == 9440
+    assert svc["spec"]["ports"][0]["port"] == 9440
+    # the ServiceMonitor selects exactly that Service, in the release namespace
+    sm = r.one("ServiceMonitor")
+    assert sm["spec"]["selector"]["matchLabels"].items() <= svc["metadata"]["labels"].items()
+    assert sm["spec"]["namespaceSelector"] == {"matchNames": [svc["metadata"]["namespace"]]}
+    assert sm["spec"]["endpoints"] == [{"port": "http-metrics", "path": "/metrics", "scheme": "http",
+                                        "interval": "30s", "scrapeTimeout": "10s"}]
 
 
 def _supervisor():
@@ -347,6 +389,9 @@ def test_real_supervisor_runs_with_the_rendered_args_and_serves_the_probe_port(t
         except urllib.error.HTTPError as e:
             ready = e.code
         assert ready == 503  # nothing listed: no apiserver here
+        # the metrics Service's port: /metrics is served there too
+        body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=1).read().decode()
+        assert "# TYPE fleet_handshake_ready gauge" in body and "\nfleet_handshake_ready 0\n" in body
     finally:
         p.send_signal(signal.SIGTERM)
         try:
@@ -472,7 +517,8 @@ def test_crd_is_in_crds_and_not_in_templates(default):
 # ------------------------------------------------------------ objects
 
 ALL_ON = {"replicaCount": 2, "watchNamespaces": ["team-a", "team-b"], "podDisruptionBudget": {"enabled": True},
-          "rbac": {"aggregateToEdit": True}, "podAnnotations": {"a": "b"}, "podLabels": {"c": "d"}}
+          "rbac": {"aggregateToEdit": True}, "podAnnotations": {"a": "b"}, "podLabels": {"c": "d"},
+          "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prom"}}}}
 
 
 @pytest.mark.parametrize("values", [{}, ALL_ON, {"leaderElection": {"enabled": False}, "rbac": {"create": False}}],
@@ -490,7 +536,8 @@ def test_every_object_parses_and_is_named_and_labelled(values):
         assert labels["app.kubernetes.io/instance"] == "fh"
         assert labels["app.kubernetes.io/name"] == "fleet-handshake"
         assert labels["helm.sh/chart"] == "fleet-handshake-0.1.0"
-        if d["kind"] in ("Deployment", "ServiceAccount", "PodDisruptionBudget", "RoleBinding", "Role"):
+        if d["kind"] in ("Deployment", "ServiceAccount", "PodDisruptionBudget", "RoleBinding", "Role",
+                         "Service", "ServiceMonitor"):
             ns = d["metadata"]["namespace"]
             assert ns == "ops" or (d["kind"] in ("Role", "RoleBinding") and ns in values.get("watchNamespaces", []))
         else:

@@ -130,6 +130,10 @@ so `helm install`/`helm template` fail with the message.
 {{- fail (printf "leaderElection timing: need leaseDuration (%s) > renewDeadline (%s) > 1.2 x retryPeriod (%s), and leaseDuration >= 1s" $le.leaseDuration $le.renewDeadline $le.retryPeriod) }}
 {{- end }}
 {{- end }}
+{{- $sm := .Values.metrics.serviceMonitor }}
+{{- if and $sm.enabled (gt (include "fleet-handshake.durationMs" $sm.scrapeTimeout | atoi) (include "fleet-handshake.durationMs" $sm.interval | atoi)) }}
+{{- fail (printf "metrics.serviceMonitor.scrapeTimeout (%s) must not be longer than its interval (%s); Prometheus refuses such a scrape config" $sm.scrapeTimeout $sm.interval) }}
+{{- end }}
 {{- if or (lt (int .Values.workers) 1) (gt (int .Values.workers) 256) }}
 {{- fail (printf "workers must be 1..256, got %v" .Values.workers) }}
 {{- end }}
