@@ -164,4 +164,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/supervisor/main.d $(BUILD)/obj/watcher/main.d $(BUILD)/obj/worker/main.d \
-         $(BUILD)/obj/elector/main.d
+         $(BUILD)/obj/elector/main.d $(TEST_BINS:=.d)

@@ -16,53 +16,9 @@
 #include "fh_err.h"
 #include "fh_index.h"
 
-/* Allocation fault injection (test_fh_index.wrap): the allocation numbered
- * fail_at (0-based, counted from arming) returns NULL; -1 = never. */
-static long fail_at = -1;
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-
-/* injected - whether this allocation fails */
-static int
-injected(void)
-{
-    return fail_at >= 0 && fail_at-- == 0;
-}
-
-/* __wrap_malloc - malloc that fails on cue */
-void *
-__wrap_malloc(size_t n)
-{
-    return injected() ? NULL : __real_malloc(n);
-}
-
-/* __wrap_calloc - calloc that fails on cue */
-void *
-__wrap_calloc(size_t n, size_t m)
-{
-    return injected() ? NULL : __real_calloc(n, m);
-}
-
-/* __wrap_realloc - realloc that fails on cue */
-void *
-__wrap_realloc(void *p, size_t n)
-{
-    return injected() ? NULL : __real_realloc(p, n);
-}
-
-/* __wrap_strdup - strdup that fails on cue */
-char *
-__wrap_strdup(const char *s)
-{
-    return injected() ? NULL : __real_strdup(s);
-}
+/* Allocation fault injection (the .wrap file): fail_at = k fails the k-th
+ * allocation from then on. */
+#include "alloc_fault.h"
 
 /* fh - a FleetHandshake event object (strings borrowed; apply copies) */
 static struct proto_obj
