@@ -16,6 +16,10 @@
  *   spec.resources            [{name: "<secretName>.json", content: <downstream Secret>}]
  *   spec.targets              spec.targets of the FleetHandshake, verbatim
  *   spec.defaultNamespace     spec.targetNamespace (Fleet creates it downstream)
+ *   spec.namespace, paused, keepResources, deleteNamespace, dependsOn,
+ *   targetRestrictions        absent (BUNDLE_ABSENT_FIELDS): each would change
+ *                             where, whether or how long the Secret lands, so
+ *                             a hand edit that sets one is repaired
  * Those are the "owned fields"; everything else (defaults Fleet's API server
  * fills in, other labels/annotations, status) is never compared or written.
  *
@@ -23,7 +27,9 @@
  * bytes for the same input (data keys sorted), so owned resources are
  * compared byte for byte:
  *   {"apiVersion":"v1","kind":"Secret","metadata":{"name":N,"namespace":T},
- *    "type":<type or "Opaque">,"data":{...sorted...}[,"immutable":b]}
+ *    "type":<type or "Opaque">,"data":{...sorted...}}
+ * The source's `immutable` flag is not copied: a downstream copy marked
+ * immutable could never take the next version of the Secret.
  * stringData, if present, is base64-encoded into data (it wins over data).
  *
  * Secret data: the desired Bundle, manifests and patch bodies hold Secret
@@ -51,6 +57,12 @@ struct proto_obj;
 #define BUNDLE_ANN_BUILT_FROM   "fleethandshake.riverpointtechnology.com/built-from"
 #define BUNDLE_BUILT_FROM_FORMAT_VERSION "v1"
 #define BUNDLE_BUILT_FROM_MAX   512u
+
+/* Bundle spec fields that must be absent (null, false, "" or empty count as
+ * absent); a NULL-terminated initializer list */
+#define BUNDLE_ABSENT_FIELDS \
+    { "namespace", "paused", "keepResources", "deleteNamespace", "dependsOn", \
+      "targetRestrictions", NULL }
 
 /* Who a Bundle of the FleetHandshake's name belongs to. */
 enum bundle_owner {
@@ -104,7 +116,8 @@ int bundle_build(const struct fh_spec *fh, const struct cJSON *secret,
  * present (other, non-controller entries are ignored). spec.resources:
  * compared byte for byte (name, content; encoding must be absent or empty),
  * which is sound because bundle_build's output is deterministic.
- * spec.targets: exact JSON equality; spec.defaultNamespace: equal.
+ * spec.targets: exact JSON equality; spec.defaultNamespace: equal; the
+ * BUNDLE_ABSENT_FIELDS absent (or null/false/empty) in live.
  * Returns 0 with *equal set, or -FH_EINVAL for NULL arguments.
  */
 int bundle_owned_equal(const struct cJSON *desired, const struct cJSON *live,
@@ -114,7 +127,8 @@ int bundle_owned_equal(const struct cJSON *desired, const struct cJSON *live,
  * bundle_merge_patch - JSON merge patch (application/merge-patch+json) that
  * sets exactly the owned fields of desired: our labels and annotation (other
  * keys untouched), ownerReferences (replaced by our single controller
- * reference), spec.resources, spec.targets, spec.defaultNamespace, plus
+ * reference), spec.resources, spec.targets, spec.defaultNamespace, null for
+ * each of BUNDLE_ABSENT_FIELDS (merge patch deletes them), plus
  * metadata.resourceVersion as a precondition when resource_version is not
  * NULL. *body (holds Secret data: caller secret_free(body, *len)) and *len
  * are set on success.

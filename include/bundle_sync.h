@@ -64,12 +64,15 @@ int bundle_sync_write(struct wreq *w, const struct bsync_in *in, struct bsync_ou
 
 /*
  * bundle_sync_delete - DELETE the Bundle NS/NAME with the precondition
- * {"uid": bundle_uid} (so a Bundle recreated meanwhile is never deleted).
- * Returns 0 when it is gone (deleted, already absent, or replaced by another
- * object: precondition 409), else a negative code with fail filled.
+ * {"uid": bundle_uid} (so a Bundle recreated meanwhile is never deleted),
+ * plus "resourceVersion": rv when rv is not NULL (so a Bundle changed since
+ * it was read - e.g. orphaned by the garbage collector - is not deleted).
+ * Returns 0 when it is gone (deleted, already absent, or - without rv -
+ * replaced by another object: precondition 409), -FH_ECONFLICT for a 409
+ * with rv (read it again), else a negative code with fail filled.
  */
 int bundle_sync_delete(struct wreq *w, const char *ns, const char *name,
-                       const char *bundle_uid, struct wreq_fail *fail);
+                       const char *bundle_uid, const char *rv, struct wreq_fail *fail);
 
 /* bsync_out_clear - free bundle_rv and zero out; idempotent */
 void bsync_out_clear(struct bsync_out *out);

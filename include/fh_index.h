@@ -89,6 +89,10 @@ int fh_index_apply(struct fh_index *ix, uint8_t ev_type, const struct proto_obj 
  * unordered; caller frees. 0 or -FH_ENOMEM (then *keys NULL, *n 0). */
 int fh_index_keys(const struct fh_index *ix, char ***keys, size_t *n);
 
+/* fh_index_keys_res - every cached key of one enum proto_res (FH, Secret or
+ * Bundle), unordered; caller frees. 0, -FH_EINVAL (bad res) or -FH_ENOMEM. */
+int fh_index_keys_res(const struct fh_index *ix, uint8_t res, char ***keys, size_t *n);
+
 /* fh_index_keys_free - free an array returned above; NULL-safe */
 void fh_index_keys_free(char **keys, size_t n);
 

@@ -41,6 +41,7 @@ enum fh_reason {
     FH_REASON_FORBIDDEN,         /* Error,   Ready False   "Forbidden" */
     FH_REASON_APPLY_FAILED,      /* Error,   Ready False   "ApplyFailed" */
     FH_REASON_SECRET_READ_FAILED,/* Error,   Ready False   "SecretReadFailed" */
+    FH_REASON_NAMESPACE_NOT_WATCHED, /* Error, Ready False "SecretNamespaceNotWatched" */
     FH_REASON_MAX
 };
 

@@ -13,9 +13,15 @@
  * verify_bundle reads it to compare the owned fields; conflicts re-read it.
  *
  * Outcomes: DONE (converged, or nothing to do), RETRY (transient, throttled,
- * forbidden, conflict; retry_after_ms from Retry-After on 429), FAILED
- * (invalid spec, a Bundle that is not ours, or the apiserver rejecting the
+ * forbidden, conflict, or a Bundle that is not ours - the supervisor looks
+ * again now and then, because only our own Bundles are watched;
+ * retry_after_ms from Retry-After on a 429 or 5xx), FAILED (invalid spec, a
+ * Secret outside the watched namespaces, or the apiserver rejecting the
  * Bundle: permanent until an input changes; the status says why).
+ *
+ * Deleting (the FleetHandshake is gone or terminating): nothing with the
+ * orphan policy; else 1 Bundle GET + 1 DELETE with uid and resourceVersion
+ * preconditions, only when the live Bundle is still controlled by it.
  *
  * Secret data lives only inside reconcile_task and is wiped before it
  * returns: the Secret as read, the desired Bundle, and every request and
@@ -25,6 +31,8 @@
 #ifndef RECONCILE_H
 #define RECONCILE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct fh_log;
@@ -44,5 +52,27 @@ struct proto_task;
 int reconcile_task(struct kube_client *kc, const struct proto_task *task,
                    const struct fh_log *log, uint64_t now_wall_s,
                    struct proto_result *res);
+
+/* What a worker tells every reconcile about itself. */
+struct reconcile_opts {
+    const char *const *namespaces;  /* watched namespaces (borrowed); nns 0 = all */
+    size_t nns;
+    bool *crd_warned;               /* set once the outdated-CRD warning was logged
+                                     * (the worker's, so it is logged once per process);
+                                     * NULL = log every time */
+};
+
+/*
+ * reconcile_task_ex - reconcile_task with opts (NULL = all namespaces):
+ * a FleetHandshake whose Secret lies outside opts->namespaces gets
+ * Ready=False SecretNamespaceNotWatched and no other call (the watcher would
+ * never report that Secret's changes). A status reply that lacks the
+ * conditions just written means the apiserver prunes them: the installed CRD
+ * is an older one (e.g. the original operator's); that is logged as a
+ * warning once per *opts->crd_warned.
+ */
+int reconcile_task_ex(struct kube_client *kc, const struct proto_task *task,
+                      const struct fh_log *log, uint64_t now_wall_s,
+                      const struct reconcile_opts *opts, struct proto_result *res);
 
 #endif

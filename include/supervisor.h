@@ -35,6 +35,10 @@ struct keystate {
     struct proto_obj *tombstone;/* last state of a deleted FleetHandshake (owned) */
 };
 
+/* A FleetHandshake blocked by a Bundle it does not own is looked at again
+ * after at least this long (growing with the retry backoff up to its cap). */
+#define SUP_OWNERSHIP_RECHECK_MS 30000u
+
 /* Upper bounds (ms) of the reconcile duration histogram's buckets; +Inf is implied. */
 #define SUP_DURATION_BUCKETS_MS { 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000 }
 #define SUP_DURATION_NBUCKETS 13
@@ -60,6 +64,8 @@ struct supervisor {
     struct fh_index *ix;        /* caches + reverse indexes */
     struct strmap *keys;        /* key -> struct keystate */
     bool synced[4];             /* per enum proto_res: first list complete */
+    struct strmap *unseen[4];   /* per enum proto_res: cached keys the restarted
+                                 * watcher has not reported yet (sup_relist.c) */
     bool draining;              /* SIGTERM received: no new work */
     bool leader_elect;          /* --leader-elect: dispatch only while leading */
     bool leading;               /* the elector's last word: we hold the Lease */
@@ -83,8 +89,25 @@ struct keystate *sup_keystate_get(struct supervisor *s, const char *key);
 /* sup_handle_event - apply one watcher EVENT and enqueue what it affects */
 int sup_handle_event(struct supervisor *s, const struct proto_event *ev, uint64_t now_ms);
 
-/* sup_handle_synced - a watcher list completed */
-void sup_handle_synced(struct supervisor *s, const struct proto_synced *sy);
+/* sup_apply_event - sup_handle_event without counting it as a watch event
+ * or marking it seen (for events the supervisor synthesizes) */
+int sup_apply_event(struct supervisor *s, const struct proto_event *ev, uint64_t now_ms);
+
+/* sup_handle_synced - a watcher list completed (finishes a pending relist) */
+void sup_handle_synced(struct supervisor *s, const struct proto_synced *sy, uint64_t now_ms);
+
+/* sup_relist.c: after a watcher restart, objects deleted meanwhile.
+ * sup_relist_begin - the watcher went away: remember every cached key as
+ *   unseen (replacing any earlier set). 0 or -FH_ENOMEM (then no sweep).
+ * sup_relist_seen - an event of the new watcher: key exists.
+ * sup_relist_finish - the new watcher's list of res completed: apply a
+ *   DELETED event for every key still unseen; *swept counts them. 0 or the
+ *   first error of those events.
+ * sup_relist_clear - drop every unseen set (sup_state_free calls it). */
+int sup_relist_begin(struct supervisor *s, uint64_t seed);
+void sup_relist_seen(struct supervisor *s, uint8_t res, const char *key);
+int sup_relist_finish(struct supervisor *s, uint8_t res, uint64_t now_ms, size_t *swept);
+void sup_relist_clear(struct supervisor *s);
 
 /* sup_all_synced - FleetHandshakes, Secrets and Bundles have all been listed */
 bool sup_all_synced(const struct supervisor *s);

@@ -21,8 +21,10 @@
  *
  * Transitions (now = caller's CLOCK_MONOTONIC ms; the queue never reads a clock):
  *   add         IDLE->QUEUED; QUEUED no-op; DELAYED(requeue-after)->QUEUED;
- *               DELAYED(retry backoff) stays (changes do not bypass backoff
- *               or Retry-After); INFLIGHT sets dirty.
+ *               DELAYED(retry backoff)->QUEUED (a change is worth trying at
+ *               once, as client-go's queue does; attempts are kept, so the
+ *               next failure backs off further), except while a server's
+ *               Retry-After holds it; INFLIGHT sets dirty.
  *   add_after   IDLE->DELAYED(due); DELAYED(requeue-after) keeps the earlier
  *               due; DELAYED(backoff) and QUEUED no-op; INFLIGHT remembers
  *               the earliest pending due.
@@ -30,8 +32,10 @@
  *   done SUCCESS  attempts = 0; dirty -> QUEUED; else pending due -> DELAYED;
  *               else IDLE (forgotten).
  *   done RETRY  attempts++, DELAYED until now + max(backoff(attempts-1),
- *               retry_after_ms); dirty and pending due are absorbed (the
+ *               retry_after_ms), held (add cannot pull it in) for
+ *               retry_after_ms; dirty and pending due are absorbed (the
  *               retry sees the newest object).
+ *   retry_min   RETRY with min_delay_ms as a floor that add may cut short.
  *   done FAILED attempts kept; dirty -> QUEUED; else pending due -> DELAYED;
  *               else IDLE (the key waits for its inputs to change).
  *   forget      drops the key in any state; if INFLIGHT, it is dropped at
@@ -119,6 +123,11 @@ int workq_pop_slot(struct workq *q, uint32_t slot, uint64_t now_ms,
  * 0, -FH_ENOTFOUND (key not in flight), -FH_EINVAL (bad outcome; unchanged). */
 int workq_done(struct workq *q, const char *key, enum workq_outcome outcome,
                uint32_t retry_after_ms, uint64_t now_ms);
+
+/* workq_retry_min - the worker asks to retry key in no less than
+ * min_delay_ms (e.g. a Bundle conflict it cannot see resolve), but a change
+ * may pull it in earlier. 0 or -FH_ENOTFOUND (key not in flight). */
+int workq_retry_min(struct workq *q, const char *key, uint32_t min_delay_ms, uint64_t now_ms);
 
 /* workq_requeue_inflight - the key's worker died: INFLIGHT -> QUEUED at the
  * tail (or dropped if forgotten). Attempts unchanged; to count the crash as a

@@ -667,6 +667,14 @@ fh_index_apply(struct fh_index *ix, uint8_t ev_type, const struct proto_obj *obj
 int
 fh_index_keys(const struct fh_index *ix, char ***keys, size_t *n)
 {
+    return fh_index_keys_res(ix, PROTO_RES_FH, keys, n);
+}
+
+/* fh_index_keys_res - all cached keys of one resource */
+int
+fh_index_keys_res(const struct fh_index *ix, uint8_t res, char ***keys, size_t *n)
+{
+    const struct strmap *map;
     struct keyset ks;
     size_t it = 0;
     const char *k;
@@ -676,9 +684,15 @@ fh_index_keys(const struct fh_index *ix, char ***keys, size_t *n)
     *n = 0;
     if (!ix)
         return -FH_EINVAL;
-    if ((rc = keyset_init(&ks, strmap_len(ix->fhs))) < 0)
+    switch (res) {
+    case PROTO_RES_FH: map = ix->fhs; break;
+    case PROTO_RES_SECRET: map = ix->secrets; break;
+    case PROTO_RES_BUNDLE: map = ix->bundles; break;
+    default: return -FH_EINVAL;
+    }
+    if ((rc = keyset_init(&ks, strmap_len(map))) < 0)
         return rc;
-    while (strmap_next(ix->fhs, &it, &k, NULL)) {
+    while (strmap_next(map, &it, &k, NULL)) {
         char *c = strdup(k);
 
         if (!c) {

@@ -36,6 +36,7 @@
 #include "child.h"
 #include "duration.h"
 #include "fh_err.h"
+#include "fh_index.h"
 #include "fh_log.h"
 #include "fh_time.h"
 #include "health.h"
@@ -116,6 +117,21 @@ parse_bool(const char *s, bool *out)
     return -FH_EINVAL;
 }
 
+/* namespace_name_ok - an RFC 1123 label, as Kubernetes names namespaces */
+static bool
+namespace_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    }
+    return true;
+}
+
 /* parse_options - flags into o; returns 0, 1 (help printed) or -FH_EINVAL */
 static int
 parse_options(int argc, char **argv, struct options *o, struct fh_log *log)
@@ -150,6 +166,18 @@ parse_options(int argc, char **argv, struct options *o, struct fh_log *log)
             if (o->nns >= MAX_NAMESPACES) {
                 log_error(log, NULL, "too many --namespace flags (max %d)", MAX_NAMESPACES);
                 return -FH_EINVAL;
+            }
+            if (!namespace_name_ok(optarg)) {
+                log_error(log, NULL, "--namespace \"%s\" is not a namespace name (1-63 of "
+                          "a-z, 0-9 and '-', starting and ending alphanumeric); omit the flag "
+                          "to watch all namespaces", optarg);
+                return -FH_EINVAL;
+            }
+            for (size_t i = 0; i < o->nns; i++) {
+                if (strcmp(o->namespaces[i], optarg) == 0) {
+                    log_error(log, NULL, "--namespace %s given twice", optarg);
+                    return -FH_EINVAL;
+                }
             }
             o->namespaces[o->nns++] = optarg;
             break;
@@ -277,7 +305,8 @@ spawn_child(struct supervisor *s, const struct options *o, const char *endpoint,
         argv[n++] = "--kubeconfig";
         argv[n++] = (char *)o->kubeconfig;
     }
-    if (c->role == PROTO_ROLE_WATCHER) {
+    /* the watcher lists only these; workers refuse Secrets outside them */
+    if (c->role == PROTO_ROLE_WATCHER || c->role == PROTO_ROLE_WORKER) {
         for (size_t i = 0; i < o->nns; i++) {
             argv[n++] = "--namespace";
             argv[n++] = (char *)o->namespaces[i];
@@ -379,7 +408,7 @@ handle_router(struct supervisor *s, uint64_t now)
             if (c->role == PROTO_ROLE_WATCHER) {
                 bool before = sup_all_synced(s);
 
-                sup_handle_synced(s, &m.u.synced);
+                sup_handle_synced(s, &m.u.synced, now);
                 if (!before && sup_all_synced(s))
                     log_info(&s->log, NULL, "initial lists synced");
             }
@@ -399,6 +428,19 @@ handle_router(struct supervisor *s, uint64_t now)
         }
         proto_msg_clear(&m);
     }
+}
+
+/* watcher_lost - the new watcher relists from scratch: not synced until it
+ * has, and what it no longer lists was deleted meanwhile (sup_relist.c) */
+static void
+watcher_lost(struct supervisor *s, uint64_t now)
+{
+    int rc;
+
+    memset(s->synced, 0, sizeof(s->synced));
+    if ((rc = sup_relist_begin(s, now)) < 0)
+        log_warn(&s->log, NULL, "cannot track objects deleted while the watcher restarts: %s",
+                 fh_strerror(rc));
 }
 
 /* reap - collect exited children; schedule restarts */
@@ -423,7 +465,7 @@ reap(struct supervisor *s, uint64_t now)
         else if (c->role == PROTO_ROLE_ELECTOR)
             sup_elector_lost(s);                        /* no elector, no leadership */
         else
-            memset(s->synced, 0, sizeof(s->synced));   /* the new watcher relists */
+            watcher_lost(s, now);
         delay = child_exited(&s->children, c, status, now);
         if (s->draining)
             log_info(&s->log, NULL, "%s slot %u exited (%s)", child_role_name(c->role), c->slot, how);
@@ -681,7 +723,8 @@ main(int argc, char **argv)
             exit_code = EXIT_CONFIG;
             goto out;
         }
-        log_info(&s.log, NULL, "health probes on %s:%d", o.health_addr, health_port(health));
+        log_info(&s.log, NULL, "health probes and metrics on %s (port %d)", o.health_addr,
+                 health_port(health));
     }
     log_info(&s.log, NULL, "starting: %u workers, resync every %llu s, binaries in %s", o.workers,
              (unsigned long long)(o.resync_ms / 1000), o.bin_dir);
@@ -704,8 +747,9 @@ main(int argc, char **argv)
         if (s.draining && !any_running(&s))
             break;
         if (!s.draining && now >= next_resync) {
-            log_info(&s.log, NULL, "periodic resync of %zu keys", (size_t)0 + workq_len(s.q));
             sup_resync(&s, now);
+            log_info(&s.log, NULL, "periodic resync: %zu FleetHandshakes, %zu queued",
+                     fh_index_count(s.ix, PROTO_RES_FH), workq_len(s.q));
             next_resync = now + o.resync_ms;
         }
         sup_dispatch(&s, now);

@@ -221,7 +221,13 @@ sup_handle_result(struct supervisor *s, struct child *w, const struct proto_resu
     requeue = k && (k->pending ||
                     (k->pending_fh_rv && !fh_streq(k->pending_fh_rv, k->fh_rv_written)) ||
                     (k->pending_bundle_rv && !fh_streq(k->pending_bundle_rv, k->bundle_rv_written)));
-    rc = workq_done(s->q, key, outcome_of(r->outcome), r->retry_after_ms, now_ms);
+    if (r->outcome == PROTO_OUT_RETRY && r->errclass == PROTO_ERR_OWNERSHIP)
+        /* A Bundle someone else owns: its removal is not watched (we watch
+         * only our Bundles), so look again now and then; an edit of the
+         * FleetHandshake looks at once. */
+        rc = workq_retry_min(s->q, key, SUP_OWNERSHIP_RECHECK_MS, now_ms);
+    else
+        rc = workq_done(s->q, key, outcome_of(r->outcome), r->retry_after_ms, now_ms);
     if (k) {
         k->pending = false;
         free(k->pending_fh_rv);

@@ -94,6 +94,7 @@ sup_state_free(struct supervisor *s)
     workq_free(&s->q);
     fh_index_free(&s->ix);
     strmap_free(&s->keys, sup_keystate_free);
+    sup_relist_clear(s);
     child_table_free(&s->children);
     free(s->leader);
     s->leader = NULL;
@@ -213,14 +214,26 @@ int
 sup_handle_event(struct supervisor *s, const struct proto_event *ev, uint64_t now_ms)
 {
     char key[PROTO_MAX_NAME * 2 + 2];
+
+    s->stats.events++;
+    snprintf(key, sizeof(key), "%s/%s", ev->obj.ns, ev->obj.name);
+    sup_relist_seen(s, ev->obj.res, key);
+    return sup_apply_event(s, ev, now_ms);
+}
+
+/* sup_apply_event - see header */
+int
+sup_apply_event(struct supervisor *s, const struct proto_event *ev, uint64_t now_ms)
+{
+    char key[PROTO_MAX_NAME * 2 + 2];
     const struct proto_obj *cached = NULL;
     struct proto_obj prev;
     bool have_prev = false;
     char **affected = NULL;
     size_t naffected = 0;
+    struct fh_index_change change = { 0 };
     int rc;
 
-    s->stats.events++;
     snprintf(key, sizeof(key), "%s/%s", ev->obj.ns, ev->obj.name);
     memset(&prev, 0, sizeof(prev));
     switch (ev->obj.res) {
@@ -233,9 +246,9 @@ sup_handle_event(struct supervisor *s, const struct proto_event *ev, uint64_t no
             return -FH_ENOMEM;
         have_prev = true;
     }
-    rc = fh_index_apply(s->ix, ev->type, &ev->obj, &affected, &naffected);
-    if (rc < 0)
-        goto out;
+    rc = fh_index_apply_ex(s->ix, ev->type, &ev->obj, &affected, &naffected, &change);
+    if (rc < 0 || (change.flags & FH_IX_UNCHANGED))
+        goto out;                   /* e.g. a relist: the same object again */
     switch (ev->obj.res) {
     case PROTO_RES_FH:
         rc = fh_event(s, ev, key, have_prev ? &prev : NULL, now_ms);
@@ -269,12 +282,25 @@ out:
     return rc;
 }
 
-/* sup_handle_synced - record list completion */
+/* sup_handle_synced - record list completion; after a watcher restart,
+ * forget what the new list no longer has */
 void
-sup_handle_synced(struct supervisor *s, const struct proto_synced *sy)
+sup_handle_synced(struct supervisor *s, const struct proto_synced *sy, uint64_t now_ms)
 {
-    if (sy->res < sizeof(s->synced) / sizeof(s->synced[0]))
-        s->synced[sy->res] = true;
+    size_t swept = 0;
+    int rc;
+
+    if (sy->res >= sizeof(s->synced) / sizeof(s->synced[0]))
+        return;
+    rc = sup_relist_finish(s, sy->res, now_ms, &swept);
+    if (rc < 0)
+        log_warn(&s->log, NULL, "after the watcher restart, %zu objects deleted meanwhile "
+                 "were applied, others failed: %s", swept, fh_strerror(rc));
+    else if (swept)
+        log_info(&s->log, NULL, "%zu %s deleted while the watcher was restarting", swept,
+                 sy->res == PROTO_RES_FH ? "FleetHandshakes" :
+                 sy->res == PROTO_RES_SECRET ? "Secrets" : "Bundles");
+    s->synced[sy->res] = true;
 }
 
 /* sup_all_synced - all three resources listed */

@@ -24,7 +24,9 @@ struct wq_item {
     uint8_t state;              /* enum workq_state */
     bool dirty;                 /* INFLIGHT: added again meanwhile */
     bool forget;                /* INFLIGHT: drop when it comes back */
-    bool backoff;               /* DELAYED: retry backoff, adds do not pull it in */
+    bool backoff;               /* DELAYED: retry backoff (see hold_ms) */
+    uint64_t hold_ms;           /* DELAYED backoff: a change pulls it in only from
+                                 * this time on (the server's Retry-After; 0 = at once) */
     uint32_t slot;              /* QUEUED: which FIFO */
     uint32_t attempts;          /* consecutive RETRY outcomes */
     uint32_t last_delay_ms;     /* last backoff delay (decorrelated jitter) */
@@ -208,6 +210,7 @@ detach(struct workq *q, struct wq_item *it)
     }
     it->state = WORKQ_IDLE;
     it->dirty = it->forget = it->backoff = false;
+    it->hold_ms = 0;
     it->due_ms = NO_DUE;
 }
 
@@ -352,7 +355,9 @@ workq_add(struct workq *q, const char *key, uint64_t now_ms)
         to_queued(q, it, now_ms);
         break;
     case WORKQ_DELAYED:
-        if (!it->backoff)
+        /* A change ends a backoff (the retry sees the new input), but not a
+         * server's Retry-After. */
+        if (!it->backoff || now_ms >= it->hold_ms)
             to_queued(q, it, now_ms);
         break;
     case WORKQ_INFLIGHT:
@@ -503,13 +508,31 @@ after_run(struct workq *q, struct wq_item *it, uint64_t now_ms)
     }
 }
 
+/* retry - RETRY: back off at least floor_ms; a change may not pull the key
+ * in before now + hold_ms */
+static void
+retry(struct workq *q, struct wq_item *it, uint32_t floor_ms, uint32_t hold_ms, uint64_t now_ms)
+{
+    uint32_t delay = backoff_next(&q->policy, it->attempts, it->last_delay_ms, &q->rng);
+
+    it->last_delay_ms = delay;
+    if (it->attempts < UINT32_MAX)
+        it->attempts++;
+    if (floor_ms > delay)
+        delay = floor_ms;
+    if (to_delayed(q, it, now_ms + delay, true) < 0) {
+        to_queued(q, it, now_ms);   /* no heap room: retry now rather than lose it */
+        return;
+    }
+    it->hold_ms = hold_ms ? now_ms + hold_ms : 0;
+}
+
 /* workq_done - apply a worker's outcome */
 int
 workq_done(struct workq *q, const char *key, enum workq_outcome outcome,
            uint32_t retry_after_ms, uint64_t now_ms)
 {
     struct wq_item *it = q ? strmap_get(q->items, key) : NULL;
-    uint32_t delay;
 
     if (!it || it->state != WORKQ_INFLIGHT)
         return -FH_ENOTFOUND;
@@ -526,19 +549,27 @@ workq_done(struct workq *q, const char *key, enum workq_outcome outcome,
         after_run(q, it, now_ms);
         break;
     case WORKQ_RETRY:
-        delay = backoff_next(&q->policy, it->attempts, it->last_delay_ms, &q->rng);
-        it->last_delay_ms = delay;
-        if (it->attempts < UINT32_MAX)
-            it->attempts++;
-        if (retry_after_ms > delay)
-            delay = retry_after_ms;
-        if (to_delayed(q, it, now_ms + delay, true) < 0)
-            to_queued(q, it, now_ms);   /* no heap room: retry now rather than lose it */
+        retry(q, it, retry_after_ms, retry_after_ms, now_ms);
         break;
     default:
         after_run(q, it, now_ms);
         break;
     }
+    return 0;
+}
+
+/* workq_retry_min - RETRY with a floor a change may cut short */
+int
+workq_retry_min(struct workq *q, const char *key, uint32_t min_delay_ms, uint64_t now_ms)
+{
+    struct wq_item *it = q ? strmap_get(q->items, key) : NULL;
+
+    if (!it || it->state != WORKQ_INFLIGHT)
+        return -FH_ENOTFOUND;
+    if (it->forget)
+        drop(q, it);
+    else
+        retry(q, it, min_delay_ms, 0, now_ms);
     return 0;
 }
 

@@ -105,6 +105,28 @@ targets_equal(const cJSON *want, const cJSON *have)
     return cJSON_Compare(want, have, 1);
 }
 
+/* unset - absent, null, false, "", {} or [] */
+static bool
+unset(const cJSON *a)
+{
+    return !a || cJSON_IsNull(a) || cJSON_IsFalse(a)
+           || (cJSON_IsString(a) && a->valuestring[0] == '\0')
+           || ((cJSON_IsObject(a) || cJSON_IsArray(a)) && !a->child);
+}
+
+/* absent_fields - none of BUNDLE_ABSENT_FIELDS is set in spec */
+static bool
+absent_fields(const cJSON *spec)
+{
+    static const char *const fields[] = BUNDLE_ABSENT_FIELDS;
+
+    for (size_t i = 0; fields[i]; i++) {
+        if (!unset(item(spec, fields[i])))
+            return false;
+    }
+    return true;
+}
+
 /* bundle_owned_equal - see bundle.h */
 int
 bundle_owned_equal(const cJSON *desired, const cJSON *live, bool *equal)
@@ -122,6 +144,7 @@ bundle_owned_equal(const cJSON *desired, const cJSON *live, bool *equal)
              && has_our_ref(dmeta, lmeta)
              && resources_equal(item(dspec, "resources"), item(lspec, "resources"))
              && targets_equal(item(dspec, "targets"), item(lspec, "targets"))
-             && str_eq(item(dspec, "defaultNamespace"), item(lspec, "defaultNamespace"));
+             && str_eq(item(dspec, "defaultNamespace"), item(lspec, "defaultNamespace"))
+             && absent_fields(lspec);
     return 0;
 }

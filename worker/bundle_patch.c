@@ -25,6 +25,7 @@ ref_member(cJSON *dst, const cJSON *src, const char *key)
 int
 bundle_merge_patch(const cJSON *desired, const char *resource_version, char **body, size_t *len)
 {
+    static const char *const absent[] = BUNDLE_ABSENT_FIELDS;
     const cJSON *dmeta, *dspec;
     cJSON *p = NULL, *md, *spec;
     int rc = -FH_ENOMEM;
@@ -48,6 +49,11 @@ bundle_merge_patch(const cJSON *desired, const char *resource_version, char **bo
         || !ref_member(spec, dspec, "resources") || !ref_member(spec, dspec, "targets")
         || !ref_member(spec, dspec, "defaultNamespace"))
         goto out;
+    /* null deletes: fields that must stay unset (someone may have set them) */
+    for (size_t i = 0; absent[i]; i++) {
+        if (!cJSON_AddNullToObject(spec, absent[i]))
+            goto out;
+    }
     /* A resourceVersion in a patch is a precondition: 409 if it moved on. */
     if (resource_version && !cJSON_AddStringToObject(md, "resourceVersion", resource_version))
         goto out;

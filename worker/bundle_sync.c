@@ -179,10 +179,10 @@ out:
     return rc;
 }
 
-/* bundle_sync_delete - delete only the Bundle with this uid */
+/* bundle_sync_delete - delete only the Bundle with this uid (and rv) */
 int
 bundle_sync_delete(struct wreq *w, const char *ns, const char *name, const char *bundle_uid,
-                   struct wreq_fail *fail)
+                   const char *rv, struct wreq_fail *fail)
 {
     struct kube_response resp = { 0 };
     cJSON *opts = NULL, *pre;
@@ -198,14 +198,18 @@ bundle_sync_delete(struct wreq *w, const char *ns, const char *name, const char 
         || !cJSON_AddStringToObject(opts, "propagationPolicy", "Background")
         || !(pre = cJSON_AddObjectToObject(opts, "preconditions"))
         || !cJSON_AddStringToObject(pre, "uid", bundle_uid)
+        || (rv && !cJSON_AddStringToObject(pre, "resourceVersion", rv))
         || !(body = cJSON_PrintUnformatted(opts)))
         goto out;
     rc = wreq_do(w, "DELETE", path, body, strlen(body), &resp);
-    /* 404: already gone. 409: the precondition failed, so the object of
-     * that name is a different one now, not ours to delete. */
+    /* 404: already gone. 409: a precondition failed: with only the uid, the
+     * object of that name is a different one now, not ours to delete; with a
+     * resourceVersion too, it may just have changed - the caller looks again. */
     if (rc == 0 && (kube_http_err(resp.status) == 0 || resp.status == 404
-                    || resp.status == 409)) {
+                    || (resp.status == 409 && !rv))) {
         rc = 0;
+    } else if (rc == 0 && resp.status == 409) {
+        rc = -FH_ECONFLICT;
     } else {
         wreq_fail_set(fail, rc, &resp, "delete", WREQ_RES_BUNDLES, ns, NULL);
         rc = fail->err < 0 ? fail->err : -FH_EHTTP;

@@ -31,6 +31,7 @@ static const struct reason_info reasons[FH_REASON_MAX] = {
     [FH_REASON_FORBIDDEN]          = { "Forbidden",        "Error",   "False" },
     [FH_REASON_APPLY_FAILED]       = { "ApplyFailed",      "Error",   "False" },
     [FH_REASON_SECRET_READ_FAILED] = { "SecretReadFailed", "Error",   "False" },
+    [FH_REASON_NAMESPACE_NOT_WATCHED] = { "SecretNamespaceNotWatched", "Error", "False" },
 };
 
 /* fh_reason_name - the Ready reason string of r */
@@ -162,7 +163,8 @@ build_message(const struct fh_status_input *in, char *buf, size_t len)
         break;
     case FH_REASON_FORBIDDEN:
         snprintf(buf, len, "the operator is not allowed to %s; grant this permission "
-                 "to its ServiceAccount (ClusterRole)", d ? d : "access the apiserver");
+                 "to its ServiceAccount (its ClusterRole, or with watchNamespaces the Role "
+                 "in that namespace)", d ? d : "access the apiserver");
         break;
     case FH_REASON_APPLY_FAILED:
         snprintf(buf, len, "writing Bundle %s/%s failed: %s; retrying",
@@ -171,6 +173,13 @@ build_message(const struct fh_status_input *in, char *buf, size_t len)
     case FH_REASON_SECRET_READ_FAILED:
         snprintf(buf, len, "reading Secret %s/%s failed: %s; retrying",
                  nz(in->secret_ns), nz(in->secret_name), d ? d : "unknown error");
+        break;
+    case FH_REASON_NAMESPACE_NOT_WATCHED:
+        snprintf(buf, len, "Secret %s/%s is in a namespace this operator does not watch "
+                 "(it watches %s); add %s to its --namespace flags (Helm: watchNamespaces) "
+                 "or keep the Secret in a watched namespace",
+                 nz(in->secret_ns), nz(in->secret_name), d ? d : "a fixed list",
+                 nz(in->secret_ns));
         break;
     default:
         snprintf(buf, len, "%s", d ? d : "");

@@ -75,7 +75,7 @@ harden(const struct fh_log *log)
 /* run_task - reconcile one key and report */
 static int
 run_task(void *sock, uint32_t gen, struct kube_client *kc, const struct fh_log *log,
-         const struct proto_task *task)
+         const struct reconcile_opts *opts, const struct proto_task *task)
 {
     struct proto_msg out;
     char key[PROTO_MAX_NAME * 2 + 2];
@@ -85,7 +85,7 @@ run_task(void *sock, uint32_t gen, struct kube_client *kc, const struct fh_log *
     out.type = PROTO_RESULT;
     out.gen = gen;
     snprintf(key, sizeof(key), "%s/%s", task->ns, task->name);
-    rc = reconcile_task(kc, task, log, (uint64_t)time(NULL), &out.u.result);
+    rc = reconcile_task_ex(kc, task, log, (uint64_t)time(NULL), opts, &out.u.result);
     if (rc < 0 || !out.u.result.ns || !out.u.result.name) {
         /* reconcile could not even fill a result: report a retry ourselves */
         proto_msg_clear(&out);
@@ -110,6 +110,8 @@ int
 main(int argc, char **argv)
 {
     struct child_args args;
+    struct reconcile_opts opts;
+    bool crd_warned = false;
     struct fh_log log;
     struct kube_config *cfg = NULL;
     struct kube_client *kc = NULL;
@@ -121,9 +123,12 @@ main(int argc, char **argv)
     int exit_code = 1;
     int rc;
 
-    rc = child_args_parse(argc, argv, "fh-worker", false, &args);
+    rc = child_args_parse(argc, argv, "fh-worker", true, &args);
     if (rc != 0)
         return rc > 0 ? 0 : CHILD_EXIT_CONFIG;
+    opts.namespaces = args.namespaces;
+    opts.nns = args.nns;
+    opts.crd_warned = &crd_warned;
     snprintf(name, sizeof(name), "worker.%u", args.slot);
     fh_log_init(&log, name, args.level);
     harden(&log);
@@ -178,7 +183,7 @@ main(int argc, char **argv)
             last_seen = fh_now_ms();
             switch (m.type) {
             case PROTO_TASK:
-                rc = run_task(sock, args.gen, kc, &log, &m.u.task);
+                rc = run_task(sock, args.gen, kc, &log, &opts, &m.u.task);
                 if (rc < 0)
                     log_error(&log, NULL, "cannot report result: %s", fh_strerror(rc));
                 last_seen = fh_now_ms();

@@ -32,6 +32,7 @@ struct rc {
     struct wreq w;
     const struct proto_task *task;
     uint64_t now;
+    const struct reconcile_opts *opts;  /* never NULL (borrowed) */
     char key[PROTO_MAX_NAME * 2 + 2];
     struct fh_spec fh;
     /* the outcome */
@@ -91,8 +92,10 @@ on_fail(struct rc *c, const struct wreq_fail *f, enum fh_reason transient, bool 
         /* No answer at all: a status write would fail the same way. */
         set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_TRANSIENT, "%s %s: %s", f->verb,
                     f->resource, f->text);
-    } else if (f->http == 429) {
-        /* Throttled: do not add a status write to the load. */
+    } else if (f->http == 429 || (f->http >= 500 && f->retry_after_s > 0)) {
+        /* Throttled (429, or a 5xx that says when to come back, as a 503
+         * from an overloaded apiserver does): do not add a status write to
+         * the load, and wait as long as it asks. */
         long s = f->retry_after_s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : f->retry_after_s;
 
         set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_THROTTLED, "%s %s: throttled", f->verb,
@@ -130,8 +133,10 @@ on_owner(struct rc *c, enum bundle_owner own, const char *who)
                     "FleetHandshake of this name; waiting for Kubernetes to delete it",
                     c->fh.ns, c->fh.name, who);
     } else {
+        /* RETRY: only our own Bundles are watched, so nobody tells us when
+         * this one goes; the supervisor looks again now and then. */
         log_warn(c->w.log, c->key, "Bundle exists and is not ours (%s); not touching it", who);
-        set_outcome(c, PROTO_OUT_FAILED, PROTO_ERR_OWNERSHIP, "bundle conflict: %s", who);
+        set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_OWNERSHIP, "bundle conflict: %s", who);
         want_status(c, FH_REASON_BUNDLE_CONFLICT, "%s", who);
     }
 }
@@ -409,31 +414,112 @@ out:
     return rc < 0 ? rc : 0;
 }
 
+/* orphaning - the FleetHandshake is being deleted with the orphan policy
+ * (kubectl delete --cascade=orphan): its dependents must survive it */
+static bool
+orphaning(const char *json)
+{
+    cJSON *o = json ? cJSON_Parse(json) : NULL;
+    const cJSON *f;
+    bool found = false;
+
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"),
+                                                           "finalizers")) {
+        if (cJSON_IsString(f) && strcmp(f->valuestring, "orphan") == 0)
+            found = true;
+    }
+    cJSON_Delete(o);
+    return found;
+}
+
 /* delete_bundle - step a: the FleetHandshake is gone or going. Delete its
- * Bundle if the cache proves it is ours (garbage collection would too, via
- * the ownerReference; this is quicker and does not depend on it). */
+ * Bundle if the cache says it is ours and the live Bundle confirms it
+ * (garbage collection would too, via the ownerReference; this is quicker
+ * and does not depend on it). Never with the orphan policy, and never a
+ * Bundle the garbage collector has orphaned meanwhile: the DELETE carries
+ * the uid and resourceVersion that were just read. */
 static int
 delete_bundle(struct rc *c, const char *fh_uid)
 {
     const struct proto_obj *b = &c->task->bundle;
     struct wreq_fail fail;
-    int rc;
+    int rc = 0;
 
+    if (c->task->has_fh && orphaning(c->task->fh.json)) {
+        log_info(c->w.log, c->key, "FleetHandshake deleted with the orphan policy; its Bundle is kept");
+        set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted (orphan); Bundle kept");
+        return 0;
+    }
     if (!c->task->has_bundle || !fh_uid || !b->owner_uid || strcmp(b->owner_uid, fh_uid) != 0
         || !b->uid) {
         set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; no Bundle of ours to remove");
         return 0;
     }
-    rc = bundle_sync_delete(&c->w, c->task->ns, c->task->name, b->uid, &fail);
-    if (rc == -FH_ENOMEM || rc == -FH_EINVAL)
-        return rc;
-    if (rc < 0) {
-        on_fail(c, &fail, FH_REASON_APPLY_FAILED, false);
+    for (int tries = 0; tries < BSYNC_MAX_WRITES; tries++) {
+        enum bundle_owner own = BUNDLE_FOREIGN;
+        cJSON *live = NULL;
+        char *rv = NULL;
+
+        rc = bundle_sync_get(&c->w, c->task->ns, c->task->name, &live, &fail);
+        if (rc == -FH_ENOTFOUND) {
+            set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; Bundle already gone");
+            return 0;
+        }
+        if (rc == -FH_ENOMEM)
+            return rc;
+        if (rc < 0) {
+            on_fail(c, &fail, FH_REASON_APPLY_FAILED, false);
+            return 0;
+        }
+        bundle_ownership(live, fh_uid, &own);
+        rv = wreq_rv(live);
+        secret_json_free(&live);
+        if (own != BUNDLE_OURS) {
+            free(rv);
+            log_info(c->w.log, c->key, "FleetHandshake deleted; its Bundle is no longer "
+                     "controlled by it (orphaned), so it is kept");
+            set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; Bundle orphaned, kept");
+            return 0;
+        }
+        rc = bundle_sync_delete(&c->w, c->task->ns, c->task->name, b->uid, rv, &fail);
+        free(rv);
+        if (rc == -FH_ECONFLICT)
+            continue;               /* it changed since we read it: look again */
+        if (rc == -FH_ENOMEM || rc == -FH_EINVAL)
+            return rc;
+        if (rc < 0) {
+            on_fail(c, &fail, FH_REASON_APPLY_FAILED, false);
+            return 0;
+        }
+        log_info(c->w.log, c->key, "FleetHandshake deleted; deleted its Bundle");
+        set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; Bundle removed");
         return 0;
     }
-    log_info(c->w.log, c->key, "FleetHandshake deleted; deleted its Bundle");
-    set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; Bundle removed");
+    set_outcome(c, PROTO_OUT_RETRY, PROTO_ERR_CONFLICT, "Bundle kept changing while being deleted");
     return 0;
+}
+
+/* check_crd - the status we just wrote came back without its conditions:
+ * the apiserver pruned them, so the CRD installed is an older one (the
+ * original operator's has only status.status). Everything still works, but
+ * Ready, observedGeneration and bundleGeneration are lost, so every resync
+ * costs a Secret read and a status write. Say so, once. */
+static void
+check_crd(struct rc *c, const cJSON *reply)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(reply, "status");
+
+    if (!cJSON_IsObject(st) || cJSON_GetObjectItemCaseSensitive(st, "conditions"))
+        return;
+    if (c->opts->crd_warned && *c->opts->crd_warned)
+        return;
+    log_warn(c->w.log, c->key, "the apiserver dropped status.conditions from our status write: "
+             "the installed FleetHandshake CRD is outdated (an older fleet-handshake or the "
+             "original operator's). Apply the CRD from this release "
+             "(kubectl apply -f crds/), otherwise Ready is never shown and every resync "
+             "re-reads Secrets and rewrites status");
+    if (c->opts->crd_warned)
+        *c->opts->crd_warned = true;
 }
 
 /* write_status - step f: PATCH .../status when the desired status differs */
@@ -463,6 +549,7 @@ write_status(struct rc *c)
         cJSON *reply = wreq_json(&resp);
 
         c->fh_rv = wreq_rv(reply);
+        check_crd(c, reply);
         cJSON_Delete(reply);
         log_debug(c->w.log, c->key, "status %s/%s written", want.status, want.ready_reason);
     } else if (rc == 0 && resp.status == 404) {
@@ -483,6 +570,37 @@ out:
     free(body);
     free(path);
     return rc;
+}
+
+/* namespace_watched - the Secret's namespace is one the watcher lists */
+static bool
+namespace_watched(const struct rc *c)
+{
+    const struct reconcile_opts *o = c->opts;
+
+    if (o->nns == 0)
+        return true;
+    for (size_t i = 0; i < o->nns; i++) {
+        if (strcmp(o->namespaces[i], c->fh.secret_ns) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* watched_list - "a, b, c" (truncated to fit) */
+static void
+watched_list(const struct rc *c, char *buf, size_t cap)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->opts->nns && used < cap; i++) {
+        int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", c->opts->namespaces[i]);
+
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
 }
 
 /* reconcile_fh - steps b..f for a FleetHandshake that exists */
@@ -517,6 +635,16 @@ reconcile_fh(struct rc *c)
         c->status_wanted = true;
         c->st.reason = FH_REASON_INVALID_SPEC;
         c->st.detail = c->detail;
+        return write_status(c);
+    }
+    if (!namespace_watched(c)) {
+        char list[FH_STATUS_MSG_MAX / 2];
+
+        watched_list(c, list, sizeof(list));
+        log_warn(c->w.log, c->key, "Secret namespace %s is not watched (watching %s)",
+                 c->fh.secret_ns, list);
+        set_outcome(c, PROTO_OUT_FAILED, PROTO_ERR_INVALID, "secret namespace not watched");
+        want_status(c, FH_REASON_NAMESPACE_NOT_WATCHED, "%s", list);
         return write_status(c);
     }
     if ((rc = sync(c)) < 0)
@@ -555,12 +683,23 @@ int
 reconcile_task(struct kube_client *kc, const struct proto_task *task,
                const struct fh_log *log, uint64_t now_wall_s, struct proto_result *res)
 {
+    return reconcile_task_ex(kc, task, log, now_wall_s, NULL, res);
+}
+
+/* reconcile_task_ex - see reconcile.h */
+int
+reconcile_task_ex(struct kube_client *kc, const struct proto_task *task,
+                  const struct fh_log *log, uint64_t now_wall_s,
+                  const struct reconcile_opts *opts, struct proto_result *res)
+{
+    static const struct reconcile_opts all = { NULL, 0, NULL };
     struct rc c;
     int rc;
 
-    if (!task || !task->ns || !task->name || !res)
+    if (!task || !task->ns || !task->name || !res || (opts && opts->nns && !opts->namespaces))
         return -FH_EINVAL;
     memset(&c, 0, sizeof(c));
+    c.opts = opts ? opts : &all;
     c.w.kc = kc;
     c.w.log = log;
     c.w.key = c.key;

@@ -1,7 +1,8 @@
 /*
  * secret_manifest.c - the downstream Secret manifest carried in the Bundle:
- * the source Secret's type, data (stringData folded in) and immutable flag,
- * renamed into the target namespace, as deterministic compact JSON.
+ * the source Secret's type and data (stringData folded in), renamed into the
+ * target namespace, as deterministic compact JSON. The immutable flag is not
+ * copied: an immutable downstream copy could never take the next version.
  * Every intermediate buffer and tree holding Secret data is wiped here; the
  * caller owns (and wipes) the returned text.
  */
@@ -149,7 +150,7 @@ merge_data(const cJSON *secret, cJSON *data)
 int
 bundle_secret_manifest(const cJSON *secret, const char *target_ns, char **out, size_t *len)
 {
-    const cJSON *meta, *name, *type, *imm;
+    const cJSON *meta, *name, *type;
     cJSON *m = NULL, *md, *data;
     int rc = -FH_ENOMEM;
 
@@ -162,7 +163,6 @@ bundle_secret_manifest(const cJSON *secret, const char *target_ns, char **out, s
     if (!cJSON_IsString(name) || !name->valuestring[0])
         return -FH_EBADREPLY;
     type = cJSON_GetObjectItemCaseSensitive(secret, "type");
-    imm = cJSON_GetObjectItemCaseSensitive(secret, "immutable");
 
     if (!(m = cJSON_CreateObject())
         || !cJSON_AddStringToObject(m, "apiVersion", "v1")
@@ -175,9 +175,6 @@ bundle_secret_manifest(const cJSON *secret, const char *target_ns, char **out, s
         || !(data = cJSON_AddObjectToObject(m, "data")))
         goto out;
     if ((rc = merge_data(secret, data)) < 0)
-        goto out;
-    rc = -FH_ENOMEM;
-    if (cJSON_IsBool(imm) && !cJSON_AddBoolToObject(m, "immutable", cJSON_IsTrue(imm)))
         goto out;
     rc = bundle_print(m, out, len);
 out:

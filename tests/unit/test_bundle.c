@@ -162,10 +162,11 @@ test_manifest_table(void **state)
         { "stringData folded, wins, sorted",
           "\"data\":{\"z\":\"eg==\",\"a\":\"YQ==\"},\"stringData\":{\"a\":\"override\",\"b\":\"h\xc3\xa9llo\",\"c\":\"abc\",\"d\":\"ab\",\"e\":\"\"}",
           MHEAD "\"type\":\"Opaque\",\"data\":{\"a\":\"b3ZlcnJpZGU=\",\"b\":\"aMOpbGxv\",\"c\":\"YWJj\",\"d\":\"YWI=\",\"e\":\"\",\"z\":\"eg==\"}}" },
-        { "immutable true", "\"immutable\":true,\"data\":{\"a\":\"YQ==\"}",
-          MHEAD "\"type\":\"Opaque\",\"data\":{\"a\":\"YQ==\"},\"immutable\":true}" },
-        { "immutable false kept", "\"immutable\":false",
-          MHEAD "\"type\":\"Opaque\",\"data\":{},\"immutable\":false}" },
+        /* immutable is not copied: the copy must be able to take the next version */
+        { "immutable true dropped", "\"immutable\":true,\"data\":{\"a\":\"YQ==\"}",
+          MHEAD "\"type\":\"Opaque\",\"data\":{\"a\":\"YQ==\"}}" },
+        { "immutable false dropped", "\"immutable\":false",
+          MHEAD "\"type\":\"Opaque\",\"data\":{}}" },
         { "labels/annotations not copied", "\"data\":{\"a\":\"YQ==\"},\"metadata2\":{\"x\":1}",
           MHEAD "\"type\":\"Opaque\",\"data\":{\"a\":\"YQ==\"}}" },
     };
@@ -380,6 +381,13 @@ static void m_no_labels(cJSON *l) { cJSON_DeleteItemFromObjectCaseSensitive(cJSO
 static void m_ann(cJSON *l) { cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(l, "metadata"), "annotations"), "fleethandshake.riverpointtechnology.com/built-from"); }
 static void m_no_refs(cJSON *l) { cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(l, "metadata"), "ownerReferences"); }
 static void m_ref_uid(cJSON *l) { cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(l, "metadata"), "ownerReferences"), 0); cJSON_ReplaceItemInObjectCaseSensitive(r, "uid", cJSON_CreateString("other")); }
+static void m_spec_set(cJSON *l, const char *k, cJSON *v) { cJSON *sp = cJSON_GetObjectItemCaseSensitive(l, "spec"); cJSON_DeleteItemFromObjectCaseSensitive(sp, k); cJSON_AddItemToObject(sp, k, v); }
+static void m_namespace(cJSON *l) { m_spec_set(l, "namespace", cJSON_CreateString("evil")); }
+static void m_paused(cJSON *l) { m_spec_set(l, "paused", cJSON_CreateTrue()); }
+static void m_keep(cJSON *l) { m_spec_set(l, "keepResources", cJSON_CreateTrue()); }
+static void m_delns(cJSON *l) { m_spec_set(l, "deleteNamespace", cJSON_CreateTrue()); }
+static void m_depends(cJSON *l) { m_spec_set(l, "dependsOn", cJSON_Parse("[{\"name\":\"x\"}]")); }
+static void m_restrict(cJSON *l) { m_spec_set(l, "targetRestrictions", cJSON_Parse("[{\"clusterName\":\"c\"}]")); }
 static void m_ref_ctl(cJSON *l) { cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(l, "metadata"), "ownerReferences"), 0); cJSON_DeleteItemFromObjectCaseSensitive(r, "controller"); }
 
 static void
@@ -392,6 +400,9 @@ test_owned_equal(void **state)
         { "no defaultNamespace", m_no_defns }, { "label value", m_label },
         { "labels gone", m_no_labels }, { "annotation gone", m_ann }, { "no ownerRefs", m_no_refs },
         { "ownerRef uid", m_ref_uid }, { "ownerRef not controller", m_ref_ctl },
+        { "spec.namespace set", m_namespace }, { "paused", m_paused },
+        { "keepResources", m_keep }, { "deleteNamespace", m_delns },
+        { "dependsOn", m_depends }, { "targetRestrictions", m_restrict },
     };
     struct fh_spec fh;
     cJSON *sec = make_secret("\"data\":{\"a\":\"YQ==\"}"), *d = NULL, *live;
@@ -402,6 +413,15 @@ test_owned_equal(void **state)
     assert_int_equal(bundle_build(&fh, sec, &d), 0);
     /* Fleet defaults, extra labels/annotations/ownerRefs and status are ignored. */
     live = live_from(d);
+    assert_int_equal(bundle_owned_equal(d, live, &eq), 0);
+    assert_true(eq);
+    secret_json_free(&live);
+    /* the must-be-absent fields may come back as null, false or empty */
+    live = live_from(d);
+    m_spec_set(live, "namespace", cJSON_CreateString(""));
+    m_spec_set(live, "paused", cJSON_CreateFalse());
+    m_spec_set(live, "dependsOn", cJSON_CreateArray());
+    m_spec_set(live, "keepResources", cJSON_CreateNull());
     assert_int_equal(bundle_owned_equal(d, live, &eq), 0);
     assert_true(eq);
     secret_json_free(&live);
@@ -530,10 +550,17 @@ test_merge_patch(void **state)
     assert_true(cJSON_Compare(get(md, "labels", NULL, NULL), get(d, "metadata", "labels", NULL), 1));
     assert_true(cJSON_Compare(get(md, "annotations", NULL, NULL), get(d, "metadata", "annotations", NULL), 1));
     assert_true(cJSON_Compare(get(md, "ownerReferences", NULL, NULL), get(d, "metadata", "ownerReferences", NULL), 1));
-    assert_int_equal(cJSON_GetArraySize(spec), 3);
+    /* the three set fields and a null (delete) for each must-be-absent one */
+    assert_int_equal(cJSON_GetArraySize(spec), 3 + 6);
     assert_true(cJSON_Compare(get(spec, "resources", NULL, NULL), get(d, "spec", "resources", NULL), 1));
     assert_true(cJSON_Compare(get(spec, "targets", NULL, NULL), get(d, "spec", "targets", NULL), 1));
     assert_string_equal(get(spec, "defaultNamespace", NULL, NULL)->valuestring, "apps");
+    {
+        static const char *const absent[] = BUNDLE_ABSENT_FIELDS;
+
+        for (size_t i = 0; absent[i]; i++)
+            assert_true(cJSON_IsNull(get(spec, absent[i], NULL, NULL)));
+    }
     secret_json_free(&p);
     secret_free(&body, len);
     /* no precondition when no resourceVersion is known */

@@ -125,6 +125,9 @@ struct env {
     int logfd;
     char *logtext;
     uint64_t now;           /* wall clock for this run; 0 = NOW */
+    const char *const *namespaces;  /* watched namespaces; nns 0 = all */
+    size_t nns;
+    bool crd_warned;                /* reconcile_opts.crd_warned */
 };
 
 /* fh_json - a FleetHandshake; status_obj is the JSON of .status or NULL */
@@ -232,12 +235,14 @@ is_bundle_write(size_t i)
 static void
 run(struct env *e, const struct call *calls, size_t n)
 {
+    struct reconcile_opts o = { e->namespaces, e->nns, &e->crd_warned };
     off_t sz;
 
     fake_reset();
     fake.calls = calls;
     fake.n = n;
-    assert_int_equal(reconcile_task(NULL, &e->task, &e->log, e->now ? e->now : NOW, &e->res), 0);
+    assert_int_equal(reconcile_task_ex(NULL, &e->task, &e->log, e->now ? e->now : NOW, &o,
+                                       &e->res), 0);
     if (fake.next != n)
         fail_msg("only %zu of %zu expected calls made", fake.next, n);
     assert_non_null(e->res.ns);
@@ -671,7 +676,8 @@ test_foreign_bundle_conflict(void **state)
     with_secret(&e, "500");
     with_bundle(&e, "950", NULL, NULL);     /* no FleetHandshake controller in the cache */
     run(&e, calls, 2);
-    assert_int_equal(e.res.outcome, PROTO_OUT_FAILED);
+    /* retried now and then: the foreign Bundle's removal is not watched */
+    assert_int_equal(e.res.outcome, PROTO_OUT_RETRY);
     assert_int_equal(e.res.errclass, PROTO_ERR_OWNERSHIP);
     assert_null(e.res.bundle_rv);
     s = body_json(1);
@@ -887,7 +893,7 @@ test_already_exists_refuses_foreign(void **state)
     env_init(&e, fh);
     with_secret(&e, "500");
     run(&e, calls, 4);
-    assert_int_equal(e.res.outcome, PROTO_OUT_FAILED);
+    assert_int_equal(e.res.outcome, PROTO_OUT_RETRY);
     assert_int_equal(e.res.errclass, PROTO_ERR_OWNERSHIP);
     s = body_json(3);
     assert_string_equal(jstr(ready(s), "reason"), "BundleConflict");
@@ -1201,33 +1207,72 @@ test_server_error_and_transport(void **state)
     free(sec);
 }
 
+/* Live Bundles for the delete cases: controlled by us, orphaned by the
+ * garbage collector (ownerReferences gone, labels kept), and the original
+ * operator's plain reference. */
+#define LIVE_REF(ctl) "{\"apiVersion\":\"riverpointtechnology.com/v1alpha1\",\"kind\":\"FleetHandshake\"," \
+    "\"name\":\"fh1\",\"uid\":\"" FH_UID "\"" ctl "}"
+#define LIVE_BUNDLE(rv, refs) "{\"kind\":\"Bundle\",\"metadata\":{\"name\":\"fh1\",\"namespace\":\"fleet-default\"," \
+    "\"uid\":\"b-uid-1\",\"resourceVersion\":\"" rv "\",\"labels\":{\"app.kubernetes.io/managed-by\":" \
+    "\"fleet-handshake\",\"fleethandshake.riverpointtechnology.com/name\":\"fh1\"}" refs "},\"spec\":{}}"
+#define LIVE_OURS(rv) LIVE_BUNDLE(rv, ",\"ownerReferences\":[" LIVE_REF(",\"controller\":true") "]")
+#define LIVE_ORPHANED LIVE_BUNDLE("905", "")
+
+/* deleting_fh - a terminating FleetHandshake's JSON, with finalizers */
+static char *
+deleting_fh(const char *finalizers)
+{
+    char *fh = NULL;
+
+    assert_true(asprintf(&fh, "{\"metadata\":{\"name\":\"fh1\",\"namespace\":\"fleet-default\","
+                         "\"uid\":\"" FH_UID "\",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\","
+                         "\"finalizers\":%s}}", finalizers) > 0);
+    return fh;
+}
+
 static void
 test_fh_deleted_deletes_bundle(void **state)
 {
     struct env e;
     const struct call calls[] = {
+        { "GET", BUNDLE, 200, LIVE_OURS("900"), 0, 0 },
         { "DELETE", BUNDLE, 200, "{}", 0, 0 },
     };
     const struct call calls_gone[] = {
-        { "DELETE", BUNDLE, 404, NOTFOUND, 0, 0 },
+        { "GET", BUNDLE, 404, NOTFOUND, 0, 0 },
+    };
+    const struct call calls_orphaned[] = {
+        { "GET", BUNDLE, 200, LIVE_ORPHANED, 0, 0 },
+    };
+    const struct call calls_changed[] = {
+        { "GET", BUNDLE, 200, LIVE_OURS("900"), 0, 0 },
+        { "DELETE", BUNDLE, 409, CONFLICT, 0, 0 },      /* orphaned in between */
+        { "GET", BUNDLE, 200, LIVE_ORPHANED, 0, 0 },
+    };
+    const struct call calls_status_moved[] = {
+        { "GET", BUNDLE, 200, LIVE_OURS("900"), 0, 0 },
+        { "DELETE", BUNDLE, 409, CONFLICT, 0, 0 },      /* Fleet wrote its status */
+        { "GET", BUNDLE, 200, LIVE_OURS("901"), 0, 0 },
+        { "DELETE", BUNDLE, 200, "{}", 0, 0 },
     };
     cJSON *d;
 
     (void)state;
-    /* the FleetHandshake is terminating */
+    /* the FleetHandshake is terminating: read, then delete exactly what was read */
     env_init(&e, NULL);
     e.task.has_fh = true;
     e.task.fh.deleting = true;
     with_bundle(&e, "900", FH_UID, BUILT_500);
-    run(&e, calls, 1);
+    run(&e, calls, 2);
     assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
-    d = body_json(0);
+    d = body_json(1);
     assert_string_equal(jstr(d, "preconditions.uid"), "b-uid-1");
+    assert_string_equal(jstr(d, "preconditions.resourceVersion"), "900");
     assert_string_equal(jstr(d, "propagationPolicy"), "Background");
     cJSON_Delete(d);
     env_clear(&e);
 
-    /* gone already: fine */
+    /* gone already (garbage collected): fine, no DELETE */
     env_init(&e, NULL);
     with_bundle(&e, "900", FH_UID, BUILT_500);
     run(&e, calls_gone, 1);
@@ -1235,17 +1280,41 @@ test_fh_deleted_deletes_bundle(void **state)
     env_clear(&e);
 
     /* deletionTimestamp in the JSON counts too */
-    env_init(&e, fh_json(1, NULL, NULL, NULL));
-    {
-        char *fh = NULL;
-
-        assert_true(asprintf(&fh, "{\"metadata\":{\"name\":\"fh1\",\"namespace\":\"fleet-default\","
-                             "\"uid\":\"" FH_UID "\",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\"}}") > 0);
-        free(e.fh_json);
-        e.fh_json = e.task.fh.json = fh;
-    }
+    env_init(&e, deleting_fh("[]"));
     with_bundle(&e, "900", FH_UID, BUILT_500);
-    run(&e, calls, 1);
+    run(&e, calls, 2);
+    env_clear(&e);
+
+    /* kubectl delete --cascade=orphan: the orphan finalizer -> no call at all */
+    env_init(&e, deleting_fh("[\"orphan\"]"));
+    with_bundle(&e, "900", FH_UID, BUILT_500);
+    run(&e, NULL, 0);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    assert_non_null(strstr(e.res.message, "orphan"));
+    env_clear(&e);
+
+    /* the garbage collector orphaned it before the cache heard: kept */
+    env_init(&e, deleting_fh("[]"));
+    with_bundle(&e, "900", FH_UID, BUILT_500);
+    run(&e, calls_orphaned, 1);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    env_clear(&e);
+
+    /* orphaned between our read and our delete: the precondition saves it */
+    env_init(&e, deleting_fh("[]"));
+    with_bundle(&e, "900", FH_UID, BUILT_500);
+    run(&e, calls_changed, 3);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    env_clear(&e);
+
+    /* only its status moved: read again and delete */
+    env_init(&e, deleting_fh("[]"));
+    with_bundle(&e, "900", FH_UID, BUILT_500);
+    run(&e, calls_status_moved, 4);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    d = body_json(3);
+    assert_string_equal(jstr(d, "preconditions.resourceVersion"), "901");
+    cJSON_Delete(d);
     env_clear(&e);
 
     /* a Bundle that is not this FleetHandshake's, or an unknown uid: left alone */
@@ -1263,6 +1332,84 @@ test_fh_deleted_deletes_bundle(void **state)
     env_init(&e, NULL);
     run(&e, NULL, 0);
     assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    env_clear(&e);
+}
+
+static void
+test_secret_namespace_not_watched(void **state)
+{
+    static const char *const watched[] = { "fleet-default", "team-a" };
+    struct env e;
+    const struct call calls[] = {
+        { "PATCH", STATUS, 200, FH_REPLY, 0, 0 },
+    };
+    const struct call calls_watched[] = {
+        { "GET", SECRET_PATH, 404, NOTFOUND, 0, 0 },
+        { "PATCH", STATUS, 200, FH_REPLY, 0, 0 },
+    };
+    cJSON *p;
+
+    (void)state;
+    /* the Secret (namespace default) is outside --namespace: no read, a
+     * status that says what to change */
+    env_init(&e, fh_json(1, NULL, NULL, NULL));
+    e.namespaces = watched;
+    e.nns = 2;
+    run(&e, calls, 1);
+    assert_int_equal(e.res.outcome, PROTO_OUT_FAILED);
+    p = body_json(0);
+    assert_string_equal(jstr(p, "status.status"), "Error");
+    assert_string_equal(jstr(ready(p), "reason"), "SecretNamespaceNotWatched");
+    assert_non_null(strstr(jstr(ready(p), "message"), "fleet-default, team-a"));
+    assert_non_null(strstr(jstr(ready(p), "message"), "watchNamespaces"));
+    cJSON_Delete(p);
+    env_clear(&e);
+    /* watched: the usual path */
+    {
+        static const char *const with_default[] = { "fleet-default", "default" };
+
+        env_init(&e, fh_json(1, NULL, NULL, NULL));
+        e.namespaces = with_default;
+        e.nns = 2;
+        run(&e, calls_watched, 2);
+        assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+        env_clear(&e);
+    }
+}
+
+static void
+test_outdated_crd_is_reported_once(void **state)
+{
+    /* the original operator's CRD: the apiserver keeps only status.status */
+    const struct call calls[] = {
+        { "GET", SECRET_PATH, 404, NOTFOUND, 0, 0 },
+        { "PATCH", STATUS, 200, "{\"kind\":\"FleetHandshake\",\"metadata\":{\"name\":\"fh1\","
+          "\"resourceVersion\":\"77\"},\"status\":{\"status\":\"Missing\"}}", 0, 0 },
+    };
+    const struct call calls_current[] = {
+        { "GET", SECRET_PATH, 404, NOTFOUND, 0, 0 },
+        { "PATCH", STATUS, 200, "{\"kind\":\"FleetHandshake\",\"metadata\":{\"name\":\"fh1\","
+          "\"resourceVersion\":\"77\"},\"status\":{\"status\":\"Missing\",\"conditions\":[]}}", 0, 0 },
+    };
+    struct env e;
+
+    (void)state;
+    env_init(&e, fh_json(1, NULL, NULL, NULL));
+    run(&e, calls, 2);
+    assert_non_null(strstr(e.logtext, "CRD is outdated"));
+    assert_true(e.crd_warned);
+    env_clear(&e);
+    /* once per worker: the flag is the worker's */
+    env_init(&e, fh_json(1, NULL, NULL, NULL));
+    e.crd_warned = true;
+    run(&e, calls, 2);
+    assert_null(strstr(e.logtext, "CRD is outdated"));
+    env_clear(&e);
+    /* the current CRD keeps conditions: nothing said */
+    env_init(&e, fh_json(1, NULL, NULL, NULL));
+    run(&e, calls_current, 2);
+    assert_null(strstr(e.logtext, "CRD is outdated"));
+    assert_false(e.crd_warned);
     env_clear(&e);
 }
 
@@ -1325,6 +1472,8 @@ main(void)
         cmocka_unit_test(test_bundle_rejected_message_redacted),
         cmocka_unit_test(test_server_error_and_transport),
         cmocka_unit_test(test_fh_deleted_deletes_bundle),
+        cmocka_unit_test(test_secret_namespace_not_watched),
+        cmocka_unit_test(test_outdated_crd_is_reported_once),
         cmocka_unit_test(test_status_write_404_means_gone),
         cmocka_unit_test(test_unparsable_task),
     };

@@ -131,7 +131,7 @@ all_synced(struct supervisor *s)
 
     for (uint8_t r = PROTO_RES_FH; r <= PROTO_RES_BUNDLE; r++) {
         sy.res = r;
-        sup_handle_synced(s, &sy);
+        sup_handle_synced(s, &sy, 0);
     }
 }
 
@@ -252,14 +252,14 @@ test_nothing_dispatched_until_all_lists_synced(void **state)
 
     fh_ev(s, PROTO_EV_ADDED, "a", "1", 1, "sa");
     assert_int_equal(sup_dispatch(s, 1000), 0);
-    sup_handle_synced(s, &sy);
+    sup_handle_synced(s, &sy, 0);
     sy.res = PROTO_RES_SECRET;
-    sup_handle_synced(s, &sy);
+    sup_handle_synced(s, &sy, 0);
     assert_false(sup_all_synced(s));
     assert_int_equal(sup_dispatch(s, 1000), 0);     /* Bundles not listed yet */
     assert_int_equal(nsent, 0);
     sy.res = PROTO_RES_BUNDLE;
-    sup_handle_synced(s, &sy);
+    sup_handle_synced(s, &sy, 0);
     assert_int_equal(sup_dispatch(s, 1000), 1);
     assert_string_equal(sent[0].key, "fleet-default/a");
     assert_true(sent[0].has_fh);
@@ -461,6 +461,78 @@ test_deleted_fh_dispatched_with_tombstone_then_forgotten(void **state)
     assert_int_equal(sup_dispatch(s, 1003), 0);
 }
 
+/* done_all - answer every captured task DONE (their workers are free again) */
+static void
+done_all(struct supervisor *s, uint64_t now)
+{
+    for (size_t i = 0; i < nsent; i++)
+        assert_int_equal(result(s, worker_of(s, sent[i].peer), sent[i].key + strlen("fleet-default/"),
+                                PROTO_OUT_DONE, NULL, NULL, now), 0);
+    nsent = 0;
+}
+
+static void
+test_watcher_restart_forgets_what_was_deleted_meanwhile(void **state)
+{
+    struct supervisor *s = *state;
+    struct proto_synced sy;
+
+    all_synced(s);
+    fh_ev(s, PROTO_EV_ADDED, "keep", "1", 1, "s-keep");
+    fh_ev(s, PROTO_EV_ADDED, "gone", "2", 1, "s-gone");
+    fh_ev(s, PROTO_EV_ADDED, "lost", "3", 1, "s-lost");
+    secret_ev(s, PROTO_EV_ADDED, "s-keep", "4");
+    secret_ev(s, PROTO_EV_ADDED, "s-lost", "5");
+    bundle_ev(s, PROTO_EV_ADDED, "gone", "6", 1);
+    while (sup_dispatch(s, 1000) > 0)
+        ;
+    done_all(s, 1000);
+    assert_true(sup_idle(s));
+
+    /* The watcher dies. Meanwhile FleetHandshake "gone" is deleted and so is
+     * Secret s-lost; nobody sees those events. */
+    memset(s->synced, 0, sizeof(s->synced));
+    assert_int_equal(sup_relist_begin(s, 7), 0);
+    /* The new watcher lists what exists now (same resourceVersions). */
+    fh_ev(s, PROTO_EV_ADDED, "keep", "1", 1, "s-keep");
+    fh_ev(s, PROTO_EV_ADDED, "lost", "3", 1, "s-lost");
+    sy.res = PROTO_RES_FH;
+    sup_handle_synced(s, &sy, 1100);
+    /* "gone" is forgotten by the index, its tombstone is queued */
+    assert_null(fh_index_get_fh(s->ix, "fleet-default/gone"));
+    assert_non_null(fh_index_get_fh(s->ix, "fleet-default/keep"));
+    secret_ev(s, PROTO_EV_ADDED, "s-keep", "4");
+    sy.res = PROTO_RES_SECRET;
+    sup_handle_synced(s, &sy, 1100);
+    assert_null(fh_index_get_secret(s->ix, "default/s-lost"));
+    assert_non_null(fh_index_get_secret(s->ix, "default/s-keep"));
+    /* the Bundle of "gone" still exists (the worker deletes it) */
+    bundle_ev(s, PROTO_EV_ADDED, "gone", "6", 1);
+    sy.res = PROTO_RES_BUNDLE;
+    sup_handle_synced(s, &sy, 1100);
+    assert_non_null(fh_index_get_bundle(s->ix, "fleet-default/gone"));
+
+    while (sup_dispatch(s, 1200) > 0)
+        ;
+    /* exactly the two keys whose inputs vanished, the deleted one with its
+     * tombstone and Bundle so the worker can remove the Bundle */
+    assert_int_equal(nsent, 2);
+    assert_true(find_sent("fleet-default/lost") >= 0);
+    assert_false(sent[find_sent("fleet-default/lost")].has_secret);
+    assert_true(find_sent("fleet-default/gone") >= 0);
+    assert_true(sent[find_sent("fleet-default/gone")].fh_deleting);
+    assert_true(sent[find_sent("fleet-default/gone")].has_bundle);
+    assert_int_equal(find_sent("fleet-default/keep"), -1);
+    done_all(s, 1200);
+    /* the synthesized deletions are not counted as watch events */
+    assert_int_equal(s->stats.events, 10);
+    /* a later relist of the same watcher (e.g. after 410) sweeps nothing */
+    sy.res = PROTO_RES_FH;
+    sup_handle_synced(s, &sy, 1300);
+    assert_non_null(fh_index_get_fh(s->ix, "fleet-default/keep"));
+    assert_int_equal(sup_dispatch(s, 1300), 0);
+}
+
 static void
 test_failed_send_is_retried_later(void **state)
 {
@@ -606,6 +678,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_drain_bad_result_and_worker_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_fh_dispatched_with_tombstone_then_forgotten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_send_is_retried_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watcher_restart_forgets_what_was_deleted_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_report_the_flow, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

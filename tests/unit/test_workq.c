@@ -200,14 +200,19 @@ test_retry_after(void **state)
     }
 }
 
-/* test_changes_do_not_bypass_backoff - add/add_after while backing off keep
- * the retry time; RETRY with dirty still backs off */
+/* test_changes_end_backoff_but_not_retry_after - a change while backing off
+ * is tried at once (attempts kept: the next failure waits longer); while a
+ * server's Retry-After holds the key, changes wait; RETRY with dirty still
+ * backs off; resync and add_after never shorten a backoff */
 static void
-test_changes_do_not_bypass_backoff(void **state)
+test_changes_end_backoff_but_not_retry_after(void **state)
 {
     struct workq *q = new_q(1, 500, 300000, BACKOFF_JITTER_NONE);
+    struct workq_pop_info info;
+    char *k;
 
     (void)state;
+    /* Retry-After 5 s: held */
     assert_int_equal(workq_add(q, "ns/a", 0), 0);
     pop_expect(q, 0, "ns/a");
     assert_int_equal(workq_add(q, "ns/a", 1), 0);          /* dirty */
@@ -219,6 +224,23 @@ test_changes_do_not_bypass_backoff(void **state)
     assert_int_equal(workq_next_due_ms(q, 0), 5000);
     pop_expect(q, 4999, NULL);
     pop_expect(q, 5000, "ns/a");
+    /* plain backoff (1 s for the second attempt): a change ends it */
+    assert_int_equal(workq_done(q, "ns/a", WORKQ_RETRY, 0, 5000), 0);
+    assert_int_equal(workq_next_due_ms(q, 5000), 1000);
+    assert_int_equal(workq_resync(q, "ns/a", 5100), 0);
+    assert_int_equal(workq_state(q, "ns/a", NULL), WORKQ_DELAYED);
+    assert_int_equal(workq_add(q, "ns/a", 5200), 0);
+    assert_int_equal(workq_state(q, "ns/a", NULL), WORKQ_QUEUED);
+    assert_int_equal(workq_pop(q, 5200, NULL, NULL, &k, &info), 0);
+    assert_int_equal(info.attempts, 2);                     /* kept */
+    free(k);
+    /* retry_min: a 30 s floor over the 2 s backoff, cut short by a change */
+    assert_int_equal(workq_retry_min(q, "ns/a", 30000, 6000), 0);
+    assert_int_equal(workq_next_due_ms(q, 6000), 30000);
+    assert_int_equal(workq_attempts(q, "ns/a"), 3);
+    assert_int_equal(workq_add(q, "ns/a", 7000), 0);
+    pop_expect(q, 7000, "ns/a");
+    assert_int_equal(workq_retry_min(q, "ns/b", 1, 7000), -FH_ENOTFOUND);
     workq_free(&q);
 }
 
@@ -669,7 +691,7 @@ main(void)
         cmocka_unit_test(test_retry_backoff_grows_and_caps),
         cmocka_unit_test(test_retry_jitter_within_ceiling),
         cmocka_unit_test(test_retry_after),
-        cmocka_unit_test(test_changes_do_not_bypass_backoff),
+        cmocka_unit_test(test_changes_end_backoff_but_not_retry_after),
         cmocka_unit_test(test_failed_keeps_attempts_no_retry),
         cmocka_unit_test(test_forget_in_each_state),
         cmocka_unit_test(test_delayed_and_next_due),
