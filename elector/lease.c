@@ -91,8 +91,24 @@ s_fail(struct lease_elector *e, const char *what, int rc, const struct kube_resp
         return rc < 0 ? rc : -FH_EIO;
     }
     kube_status_text(resp, text, sizeof(text));
+    rc = kube_response_err(resp);
+    if (rc == -FH_ECONFLICT || rc == -FH_EEXIST) {
+        lvl = FH_LOG_DEBUG;         /* another candidate was quicker: expected */
+    } else if (rc == -FH_EFORBIDDEN || rc == -FH_EUNAUTHORIZED) {
+        /* Without this the replica stays a standby forever while looking
+         * healthy: say it loudly, whatever the log level. */
+        fh_log(e->log, FH_LOG_ERROR, e->key, "%s lease %s/%s: %s: %s; the operator's "
+               "ServiceAccount needs get, create and update on leases "
+               "(coordination.k8s.io) in namespace %s", what, e->ns, e->name,
+               rc == -FH_EFORBIDDEN ? "forbidden" : "unauthorized (credentials rejected)",
+               text, e->ns);
+        return rc;
+    } else if (lvl == FH_LOG_INFO) {
+        lvl = FH_LOG_WARN;          /* a failed create or takeover is worth seeing (the
+                                     * fast-path renew passes DEBUG: the full path follows) */
+    }
     fh_log(e->log, lvl, e->key, "%s lease: %s", what, text);
-    return kube_response_err(resp);
+    return rc;
 }
 
 /* s_write - POST (create) or PUT (update, with the kept object's

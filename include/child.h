@@ -43,6 +43,8 @@ struct child {
     uint32_t failures;              /* consecutive abnormal exits (reset after stable uptime) */
     uint32_t restarts;              /* total restarts, for metrics */
     int last_status;                /* last wait status */
+    bool fenced;                    /* killed on purpose (leadership lost): its exit is
+                                     * not a failure and it restarts at once */
     bool busy;                      /* worker: a task is in flight */
     char *inflight_key;             /* worker: key of that task (owned) */
     uint64_t task_started_ms;       /* worker: when the task was sent */

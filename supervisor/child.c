@@ -161,9 +161,11 @@ child_exited(struct child_table *t, struct child *c, int status, uint64_t now_ms
     uint64_t delay = 0;
     bool lost_lead = WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_LOST_LEAD &&
                      c->role == PROTO_ROLE_ELECTOR;
-    bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || lost_lead;
+    bool fenced = c->fenced;
+    bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || lost_lead || fenced;
     bool stable = now_ms - c->started_ms >= t->stable_ms;
 
+    c->fenced = false;
     c->last_status = status;
     c->pid = 0;
     c->busy = false;
@@ -176,6 +178,8 @@ child_exited(struct child_table *t, struct child *c, int status, uint64_t now_ms
         delay = t->backoff_max_ms;
     } else if (lost_lead) {
         delay = t->backoff_base_ms;     /* a fresh elector rejoins as a standby */
+    } else if (fenced) {
+        delay = 0;                      /* a fresh worker waits for leadership */
     } else if (c->failures > 0) {
         delay = t->backoff_base_ms;
         for (uint32_t i = 1; i < c->failures && delay < t->backoff_max_ms; i++)

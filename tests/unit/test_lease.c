@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -488,6 +489,70 @@ test_create_race_lost(void **state)
     assert_true(st.next_ms >= T0 + 2000 && st.next_ms <= T0 + 4400);
 }
 
+/* logged - what the elector logged at ERROR level into a memfd, for one step */
+static char *
+logged_step(struct fx *f, uint64_t now_ms, int64_t wall_us)
+{
+    struct lease_status st;
+    char *text;
+    off_t n;
+    int fd = memfd_create("lease-log", 0);
+
+    assert_true(fd >= 0);
+    f->log.fd = fd;                 /* setup's level is ERROR: only errors get here */
+    assert_int_equal(lease_step(f->e, now_ms, wall_us, &st), 0);
+    assert_false(st.leading);
+    f->log.fd = -1;
+    n = lseek(fd, 0, SEEK_END);
+    text = calloc(1, (size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(pread(fd, text, (size_t)n, 0), n);
+    close(fd);
+    return text;
+}
+
+/* A Lease the RBAC rules do not let us create or update: an ERROR line that
+ * names the verb, the Lease and the fix - never a quiet standby. */
+static void
+test_forbidden_is_an_error(void **state)
+{
+    struct fx *f = *state;
+    char *text;
+
+    f->e = elector(f, ME, 15000, 10000, 2000);
+    api.force[0] = 0;                                               /* GET: 404 */
+    api.force[1] = 403;                                             /* POST: no create rule */
+    api.nforce = 2;
+    text = logged_step(f, T0, W0);
+    assert_non_null(strstr(text, "\"level\":\"error\""));
+    assert_non_null(strstr(text, "cannot create lease " NS "/" NAME ": forbidden"));
+    assert_non_null(strstr(text, "get, create and update on leases"));
+    free(text);
+    /* an expired Lease of someone else we may not update */
+    put_lease(OTHER, 15, W0_TEXT, W0_TEXT, 3);
+    api.nforce = api.nextforce = 0;
+    text = logged_step(f, T0 + 2000, W0);           /* first sight: not expired yet */
+    assert_string_equal(text, "");
+    free(text);
+    api.force[0] = 0;                                               /* GET */
+    api.force[1] = 403;                                             /* PUT */
+    api.nforce = 2;
+    api.nextforce = 0;
+    text = logged_step(f, T0 + 2000 + 16000, W0);
+    assert_non_null(strstr(text, "cannot update lease " NS "/" NAME ": forbidden"));
+    free(text);
+    /* losing a race is not an error */
+    api_reset();
+    api.force[0] = 0;
+    api.force[1] = 409;
+    api.nforce = 2;
+    lease_elector_free(&f->e);
+    f->e = elector(f, ME, 15000, 10000, 2000);
+    text = logged_step(f, T0, W0);
+    assert_string_equal(text, "");
+    free(text);
+}
+
 static void
 test_held_and_fresh_not_acquired(void **state)
 {
@@ -780,6 +845,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_new_rejects_bad_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_acquire_when_absent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_race_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forbidden_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_and_fresh_not_acquired, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_by_observed_time_not_renew_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renew_keeps_acquire_time_and_transitions, setup, teardown),

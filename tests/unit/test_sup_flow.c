@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -233,6 +236,16 @@ find_sent(const char *key)
     return -1;
 }
 
+/* done_all - answer every captured task DONE (their workers are free again) */
+static void
+done_all(struct supervisor *s, uint64_t now)
+{
+    for (size_t i = 0; i < nsent; i++)
+        assert_int_equal(result(s, worker_of(s, sent[i].peer), sent[i].key + strlen("fleet-default/"),
+                                PROTO_OUT_DONE, NULL, NULL, now), 0);
+    nsent = 0;
+}
+
 /* first_task - lists synced, FleetHandshake "a" added and dispatched: its worker */
 static struct child *
 first_task(struct supervisor *s)
@@ -370,19 +383,49 @@ test_leader_gates_dispatching(void **state)
     assert_true(sup_may_dispatch(s));
     assert_int_equal(sup_dispatch(s, 1000), 2);      /* the queue it kept */
 
+    /* the two busy workers are real processes for what follows */
+    for (size_t i = 0; i < 2; i++) {
+        struct child *w = worker_of(s, sent[i].peer);
+
+        w->pid = fork();
+        assert_true(w->pid >= 0);
+        if (w->pid == 0) {
+            pause();
+            _exit(0);
+        }
+    }
     l.lead = false;
     l.holder = (char *)"other_2";
     sup_handle_leader(s, &l);
     fh_ev(s, PROTO_EV_ADDED, "c", "3", 1, "sc");
     assert_int_equal(sup_dispatch(s, 1001), 0);
-    /* tasks in flight still finish */
-    assert_int_equal(result(s, worker_of(s, sent[0].peer), sent[0].key + strlen("fleet-default/"),
-                            PROTO_OUT_DONE, NULL, NULL, 1001), 0);
+    /* workers with a task in flight are killed (fenced) before another
+     * replica can take the Lease over; their exits are no failures and their
+     * keys go back to the queue */
+    for (size_t i = 0; i < 2; i++) {
+        struct child *w = worker_of(s, sent[i].peer);
+        int status = 0;
+
+        assert_true(w->fenced);
+        assert_int_equal(w->state, CHILD_STOPPING);
+        assert_int_equal(waitpid(w->pid, &status, 0), w->pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        sup_worker_lost(s, w, 1001);
+        assert_int_equal(child_exited(&s->children, w, status, 1001), 0);  /* restart at once */
+        assert_int_equal(w->failures, 0);
+        child_next_gen(&s->children, w);   /* the restarted worker says hello */
+        w->state = CHILD_READY;
+    }
+    assert_int_equal(workq_state(s->q, "fleet-default/a", NULL), WORKQ_QUEUED);
+    assert_int_equal(workq_state(s->q, "fleet-default/b", NULL), WORKQ_QUEUED);
+    nsent = 0;
 
     l.lead = true;
     sup_handle_leader(s, &l);
-    assert_int_equal(sup_dispatch(s, 1002), 1);
-    assert_string_equal(sent[2].key, "fleet-default/c");
+    assert_int_equal(sup_dispatch(s, 1002), 3);      /* a and b again, and c */
+    assert_true(find_sent("fleet-default/a") >= 0 && find_sent("fleet-default/b") >= 0);
+    assert_true(find_sent("fleet-default/c") >= 0);
+    done_all(s, 1002);
 
     /* the elector dies: whatever it said last, we no longer lead */
     sup_elector_lost(s);
@@ -390,7 +433,7 @@ test_leader_gates_dispatching(void **state)
     assert_null(s->leader);
     fh_ev(s, PROTO_EV_ADDED, "d", "4", 1, "sd");
     assert_int_equal(sup_dispatch(s, 1003), 0);
-    assert_int_equal(nsent, 3);
+    assert_int_equal(nsent, 0);
 }
 
 static void
@@ -459,16 +502,6 @@ test_deleted_fh_dispatched_with_tombstone_then_forgotten(void **state)
     /* forgotten: a resync finds nothing to do */
     assert_int_equal(sup_resync(s, 1003), 0);
     assert_int_equal(sup_dispatch(s, 1003), 0);
-}
-
-/* done_all - answer every captured task DONE (their workers are free again) */
-static void
-done_all(struct supervisor *s, uint64_t now)
-{
-    for (size_t i = 0; i < nsent; i++)
-        assert_int_equal(result(s, worker_of(s, sent[i].peer), sent[i].key + strlen("fleet-default/"),
-                                PROTO_OUT_DONE, NULL, NULL, now), 0);
-    nsent = 0;
 }
 
 static void
