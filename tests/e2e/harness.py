@@ -8,6 +8,7 @@ helpers. Everything runs on loopback and is torn down by close().
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -204,8 +205,9 @@ class Operator:
             if line.get("health_port"):
                 return int(line["health_port"])
             msg = line.get("message", "")
-            if msg.startswith("health probes on "):
-                return int(msg.rsplit(":", 1)[1])
+            m = re.match(r"health probes and metrics on \S+ \(port (\d+)\)", msg)
+            if m:
+                return int(m.group(1))
         return None
 
     def logtext(self):

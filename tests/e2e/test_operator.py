@@ -191,7 +191,9 @@ def test_foreign_bundle_is_never_overwritten(emu, operator_factory):
     # compares UIDs) hangs when its list already sees our new Bundle; a real
     # apiserver gives kubectl the same race.
     emu.kubectl("delete", "bundle", "taken", "-n", "fleet-default", "--wait=false")
-    wait_for(lambda: synced(emu, "fleet-default", "taken"), 30, "synced after conflict cleared")
+    # only our own Bundles are watched: a conflict is looked at again every
+    # 30 s (growing with the backoff), or at once when the FleetHandshake changes
+    wait_for(lambda: synced(emu, "fleet-default", "taken"), 45, "synced after conflict cleared")
 
 
 def test_hand_edit_and_hand_delete_are_repaired(emu, operator_factory):
