@@ -1,7 +1,10 @@
 /*
- * secret_mem.c - wipe-then-free helpers for secret material.
+ * secret_mem.c - wipe-then-free helpers for secret material, and the
+ * wiping allocator hooks handed to libraries (cJSON, libcurl) whose buffers
+ * hold response bodies.
  * Owns nothing; frees what the caller hands over.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,4 +56,48 @@ secret_json_free(cJSON **root)
         secret_wipe((*root)->valuestring, strlen((*root)->valuestring));
     cJSON_Delete(*root);
     *root = NULL;
+}
+
+/* secret_block_free - wipe the whole heap block (malloc_usable_size: a
+ * buffer that grew may have held more than its current contents), free it */
+void
+secret_block_free(void *p)
+{
+    if (!p)
+        return;
+    secret_wipe(p, malloc_usable_size(p));
+    free(p);
+}
+
+/* secret_block_realloc - realloc that never leaves an unwiped old block */
+void *
+secret_block_realloc(void *p, size_t n)
+{
+    size_t old;
+    void *q;
+
+    if (!p)
+        return malloc(n);
+    if (n == 0) {
+        secret_block_free(p);
+        return NULL;
+    }
+    old = malloc_usable_size(p);
+    q = malloc(n);
+    if (!q)
+        return NULL;        /* like realloc: p is still valid */
+    memcpy(q, p, old < n ? old : n);
+    secret_block_free(p);
+    return q;
+}
+
+/* secret_json_hooks_install - see header */
+void
+secret_json_hooks_install(void)
+{
+    cJSON_Hooks hooks = { malloc, secret_block_free };
+
+    /* with hooks other than malloc/free cJSON never calls realloc: its print
+     * buffers grow by malloc + copy + free, so every old buffer is wiped */
+    cJSON_InitHooks(&hooks);
 }

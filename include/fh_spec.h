@@ -54,8 +54,11 @@ int fh_spec_parse(const char *json, struct fh_spec *out);
  * with a one-line reason a person can act on written into msg (for the
  * InvalidSpec status), e.g. `spec.secretName "My_Secret" is not a valid
  * Secret name: ...`. Checks: secretName/secretNamespace/targetNamespace
- * present, strings, non-empty; secretName a DNS-1123 subdomain; the two
- * namespaces DNS-1123 labels; metadata.name usable as a label value (at most
+ * present, strings, non-empty; secretName a DNS-1123 subdomain (at most 253
+ * characters); the two namespaces DNS-1123 labels (at most 63); a value
+ * that is too long is reported with its length, another invalid one is
+ * quoted (its first 80 bytes, cut at a character boundary, then "...");
+ * metadata.name usable as a label value (at most
  * 63 characters, because the Bundle carries it in a label); targets absent,
  * null or an array of objects.
  */

@@ -14,9 +14,9 @@
 struct cJSON;
 
 /* kube_status_fields - if obj is a Status (kind == "Status"), set *code
- * (0 if absent), *reason and *message (NULL if absent) and return true;
- * otherwise return false and leave the outputs untouched. Any output may
- * be NULL. */
+ * (0 if absent or not a number in [100, 999]), *reason and *message (NULL
+ * if absent) and return true; otherwise return false and leave the outputs
+ * untouched. Any output may be NULL. */
 bool kube_status_fields(const struct cJSON *obj, long *code,
                         const char **reason, const char **message);
 

@@ -26,20 +26,26 @@
  *
  * Reflector behaviour: LIST without resourceVersion (a consistent read),
  * paged with limit/continue; a 410 on a continue page restarts the list
- * from scratch -> on_event per delta -> on_synced -> WATCH from the list's
- * resourceVersion with allowWatchBookmarks=true&timeoutSeconds=N. Events
- * update the store and are passed on; BOOKMARK only advances the
- * resourceVersion; a clean end of the watch re-watches from the last one.
+ * from scratch; a page over the body cap (max_body_bytes) is retried at once
+ * with half the limit, down to 10, then reported through on_error (naming
+ * the collection) and retried with backoff; the limit returns to page_size
+ * after the next complete list -> on_event per delta -> on_synced -> WATCH
+ * from the list's resourceVersion with allowWatchBookmarks=true&
+ * timeoutSeconds=N. Events update the store and are passed on; BOOKMARK
+ * only advances the resourceVersion; a clean end of the watch re-watches
+ * from the last one (a bookmark's included).
  * An ERROR event with code 410 (or an HTTP 410 answer to the watch) relists
- * unpaged at the last resourceVersion, and from scratch if that list is 410
- * too. Transport errors, 429 (Retry-After honoured), 5xx, other ERROR
+ * unpaged at the last resourceVersion, and from scratch (paged) if that
+ * list is 410 too or over the body cap. Transport errors, 429 (Retry-After honoured), 5xx, other ERROR
  * events, watches that end within 1 s without any event and unparsable
  * lines (the latter followed by a fresh relist) back off exponentially with
  * jitter, 800 ms -> 30 s by default, reset after a healthy watch. A 401
  * re-reads a token file and retries at once if the token changed. A watch
  * that receives no byte for 90 s is reconnected (CURLOPT_LOW_SPEED_*).
- * A reflector never gives up. When a relist finds an object whose uid
- * changed under the same name, it reports DELETED (old) then ADDED (new).
+ * A reflector never gives up. Every relist is delivered like client-go's
+ * Replace: objects the new list lacks are reported DELETED (with the last
+ * state seen) after the list's last page, and an object whose uid changed
+ * under the same name is reported DELETED (old) then ADDED (new).
  * metadata_only asks for PartialObjectMetadata without a fallback media
  * type, so a server that cannot serve it fails (406) instead of sending
  * whole objects (e.g. Secret data).

@@ -32,6 +32,7 @@
 #include "secret_mem.h"
 
 #define DEFAULT_PAGE_SIZE   500
+#define PAGE_SIZE_FLOOR     10      /* halving on oversized pages stops here */
 #define WATCH_MIN_TIMEOUT_S 300     /* client-go: random in [5 min, 10 min) */
 #define WATCH_SHORT_MS      1000    /* shorter, event-less watches are errors */
 #define LOW_SPEED_TIME_S    90L     /* no byte for this long: dead connection */
@@ -57,7 +58,8 @@ struct kube_reflector {
     char *path;
     char *selector;             /* escaped label selector, or NULL */
     bool metadata_only;
-    int page_size;
+    int page_size;              /* the configured limit of a list page */
+    int page_limit;             /* the limit in use: halved while pages are too big */
     long watch_timeout_s;
 
     CURL *h;
@@ -169,6 +171,7 @@ kube_reflector_new(const struct kube_reflector_env *env, const struct kube_refle
     r->cb = *cb;
     r->metadata_only = spec->metadata_only;
     r->page_size = spec->page_size > 0 ? spec->page_size : DEFAULT_PAGE_SIZE;
+    r->page_limit = r->page_size;
     r->watch_timeout_s = spec->watch_timeout_s;
     kube_backoff_init(&r->backoff, spec->backoff_initial_ms, spec->backoff_max_ms);
     r->rng = kube_rng_seed();
@@ -291,10 +294,21 @@ build_url(struct kube_reflector *r)
         if (rc == 0)
             rc = append_param(&r->url, "timeoutSeconds", num, false);
     } else if (r->list_at_rv && r->rv) {
-        /* client-go lists unpaged at a known resourceVersion */
+        /* client-go lists unpaged at a known resourceVersion: the apiserver
+         * serves that from its watch cache without touching etcd, and the
+         * result is at least as new as rv, so nothing goes back in time */
         rc = append_param(&r->url, "resourceVersion", r->rv, true);
     } else {
-        snprintf(num, sizeof(num), "%d", r->page_size);
+        /* A list from scratch: paged, and without resourceVersion. client-go's
+         * first list asks for resourceVersion=0 (any cached state) with a
+         * limit, but the watch cache ignores limit for RV=0 and answers with
+         * the whole collection in one body, which the body cap could never
+         * hold for a big cluster (nor could it shrink the page, below).
+         * Without resourceVersion the first page is a consistent read (the
+         * newest state, never older than what a previous watch showed), limit
+         * and continue are honoured, and the continue token pins the later
+         * pages to the first page's resourceVersion. */
+        snprintf(num, sizeof(num), "%d", r->page_limit);
         rc = append_param(&r->url, "limit", num, false);
         if (rc == 0 && r->cont)
             rc = append_param(&r->url, "continue", r->cont, true);
@@ -523,6 +537,11 @@ list_page(struct kube_reflector *r, long now)
         goto out;
     }
     kube_store_sweep(r->store, r->gen, emit_deleted, r);
+    if (r->page_limit != r->page_size) {
+        log_info(r->env.log, r->path, "list complete with limit %d; back to limit %d",
+                 r->page_limit, r->page_size);
+        r->page_limit = r->page_size;
+    }
     free(r->cont);
     r->cont = NULL;
     free(r->rv);
@@ -564,6 +583,38 @@ unauthorized(struct kube_reflector *r, enum refl_next next, long now, const char
     schedule(r, next, now, changed ? 0 : kube_backoff_next(&r->backoff));
 }
 
+/* too_big - a list response hit the body cap. An unpaged list (at a
+ * resourceVersion) is retried paged. A page is retried at once with half the
+ * limit (the continue token stays valid with another limit), down to
+ * PAGE_SIZE_FLOOR; a page that does not fit even then is reported and
+ * retried with backoff until the objects shrink or the cap is raised. The
+ * limit goes back to page_size after the next complete list. */
+static void
+too_big(struct kube_reflector *r, long now)
+{
+    size_t cap = r->body.max;
+    int was = r->page_limit;
+
+    if (r->list_at_rv) {
+        r->list_at_rv = false;
+        report(r, -FH_ETOOBIG, "list of %s at resourceVersion: response larger than %zu "
+               "bytes; listing again in pages of %d", r->path, cap, r->page_limit);
+        schedule(r, NEXT_LIST, now, 0);
+        return;
+    }
+    if (r->page_limit > PAGE_SIZE_FLOOR) {
+        r->page_limit = r->page_limit / 2 > PAGE_SIZE_FLOOR ? r->page_limit / 2 : PAGE_SIZE_FLOOR;
+        report(r, -FH_ETOOBIG, "list of %s: a page of %d objects is larger than %zu bytes; "
+               "retrying with limit %d", r->path, was, cap, r->page_limit);
+        schedule(r, NEXT_LIST, now, 0);
+        return;
+    }
+    report(r, -FH_ETOOBIG, "list of %s: a page of %d objects is larger than the %zu-byte "
+           "response cap even at the smallest page size; some objects are huge (e.g. "
+           "annotations); retrying with backoff", r->path, r->page_limit, cap);
+    schedule(r, NEXT_LIST, now, kube_backoff_next(&r->backoff));
+}
+
 /* list_done - a list page request finished */
 static void
 list_done(struct kube_reflector *r, CURLcode crc, long status, long now)
@@ -572,14 +623,15 @@ list_done(struct kube_reflector *r, CURLcode crc, long status, long now)
     int rc;
 
     if (crc != CURLE_OK) {
-        if (r->body.err == -FH_ETOOBIG) {
-            report(r, -FH_ETOOBIG, "list: page larger than %zu bytes", r->body.max);
-            r->list_at_rv = false;  /* an unpaged list may fit when paged */
-        } else {
-            report(r, kube_curl_err(crc), "list: %s",
-                   r->errbuf[0] ? r->errbuf : curl_easy_strerror(crc));
-        }
+        bool over = r->body.err == -FH_ETOOBIG;
+
         kube_buf_clear(&r->body);
+        if (over) {
+            too_big(r, now);
+            return;
+        }
+        report(r, kube_curl_err(crc), "list: %s",
+               r->errbuf[0] ? r->errbuf : curl_easy_strerror(crc));
         schedule(r, NEXT_LIST, now, kube_backoff_next(&r->backoff));
         return;
     }

@@ -57,8 +57,10 @@ kube_status_fields(const cJSON *obj, long *code, const char **reason, const char
     c = cJSON_GetObjectItemCaseSensitive(obj, "code");
     r = cJSON_GetObjectItemCaseSensitive(obj, "reason");
     m = cJSON_GetObjectItemCaseSensitive(obj, "message");
+    /* only an HTTP status is converted: (long) of a huge double is undefined */
     if (code)
-        *code = cJSON_IsNumber(c) ? (long)c->valuedouble : 0;
+        *code = cJSON_IsNumber(c) && c->valuedouble >= 100.0 && c->valuedouble < 1000.0 ?
+                (long)c->valuedouble : 0;
     if (reason)
         *reason = cJSON_IsString(r) && r->valuestring[0] ? r->valuestring : NULL;
     if (message)

@@ -2,13 +2,20 @@
  * main.c - fh-watcher: lists and watches the apiserver and streams compact
  * events to the supervisor.
  *
- * Three reflectors per watched namespace (or one each cluster-wide):
- * FleetHandshakes (whole objects), Secrets (metadata only: this process never
- * receives Secret data) and Bundles (metadata only). Every change becomes one
- * PROTO_EVENT on the DEALER socket; the end of every (re)list one PROTO_SYNCED.
- * One thread, blocking only in zmq_poll over the DEALER socket and libcurl's
- * sockets. Exits when told to QUIT, on SIGTERM, or when the supervisor has
- * been silent for too long.
+ * Three reflectors per watched namespace (or one each cluster-wide), as
+ * watch_kinds.h describes: FleetHandshakes (whole objects), Secrets (metadata
+ * only: this process never receives Secret data fields) and the Bundles we
+ * manage (metadata only, label selector). Every change becomes one
+ * PROTO_EVENT on the DEALER socket; the end of every (re)list one
+ * PROTO_SYNCED. One thread, blocking only in zmq_poll over the DEALER socket
+ * and libcurl's sockets. Exits when told to QUIT, on SIGTERM, or when the
+ * supervisor has been silent for too long.
+ *
+ * Secret metadata may still hold a copy of the data (kubectl's
+ * last-applied-configuration annotation), so it is treated as sensitive:
+ * the process is non-dumpable with no core files, every buffer that held a
+ * response (ours, cJSON's and libcurl's) is wiped before it is freed, and
+ * no annotation or label of a Secret is forwarded (obj_meta.h) or logged.
  *
  * Process-wide state lives here: the signal flag and struct watcher.
  */
@@ -29,11 +36,14 @@
 #include "child_proc.h"
 #include "fh_err.h"
 #include "fh_log.h"
-#include "kube_client.h"
 #include "kube_config.h"
+#include "kube_global.h"
 #include "kube_watch.h"
 #include "obj_meta.h"
+#include "proc_harden.h"
 #include "proto.h"
+#include "secret_mem.h"
+#include "watch_kinds.h"
 
 #define MAX_NAMESPACES     CHILD_MAX_NAMESPACES
 #define MAX_POLL_ITEMS     256
@@ -63,16 +73,17 @@ struct watcher {
     unsigned long bad_objects;  /* objects we could not convert */
 };
 
-/* res_name - what a resource is called in logs */
-static const char *
-res_name(int res)
+/* harden - before any response arrives: non-dumpable, no core files, and
+ * cJSON frees through the wiping allocator */
+static void
+harden(const struct fh_log *log)
 {
-    switch (res) {
-    case PROTO_RES_FH: return "fleethandshakes.riverpointtechnology.com";
-    case PROTO_RES_SECRET: return "secrets";
-    case PROTO_RES_BUNDLE: return "bundles.fleet.cattle.io";
-    default: return "?";
-    }
+    const char *failed = NULL;
+    int rc = proc_harden(&failed);
+
+    if (rc < 0)
+        log_warn(log, NULL, "%s failed: %s", failed ? failed : "hardening", fh_strerror(rc));
+    secret_json_hooks_install();
 }
 
 /* on_signal - only sets a flag; zmq_poll returns EINTR */
@@ -96,28 +107,42 @@ send_msg(struct watcher *w, struct proto_msg *m)
     return rc;
 }
 
-/* on_event - reflector callback: convert and forward */
+/* ev_name - "ADDED" ... for logs */
+static const char *
+ev_name(enum kube_event_type type)
+{
+    return type == KUBE_EVENT_ADDED ? "ADDED" : type == KUBE_EVENT_MODIFIED ? "MODIFIED" :
+           "DELETED";
+}
+
+/* on_event - reflector callback: convert and forward. A drop, and fields
+ * left out, are logged with the object's key and the reason (never values). */
 static void
 on_event(void *arg, enum kube_event_type type, const cJSON *obj)
 {
     struct wres *r = arg;
     struct proto_msg m;
-    char key[PROTO_MAX_NAME * 2 + 2];
+    char key[OBJ_META_KEY_LEN];
+    char why[512];
     int rc;
 
     memset(&m, 0, sizeof(m));
     m.type = PROTO_EVENT;
     m.u.event.type = type == KUBE_EVENT_ADDED ? PROTO_EV_ADDED :
                      type == KUBE_EVENT_MODIFIED ? PROTO_EV_MODIFIED : PROTO_EV_DELETED;
-    rc = obj_meta_from_json(r->res, obj, &m.u.event.obj);
+    rc = obj_meta_from_json(r->res, type == KUBE_EVENT_DELETED, obj, &m.u.event.obj, why,
+                            sizeof(why));
+    obj_meta_key(obj, key, sizeof(key));
     if (rc < 0) {
         r->w->bad_objects++;
-        log_warn(&r->w->log, NULL, "dropping a malformed object of %s: %s", res_name(r->res),
-                 fh_strerror(rc));
+        log_warn(&r->w->log, key, "dropping %s event of %s: %s (%s)", ev_name(type),
+                 watch_kind_name(r->res), why[0] ? why : "unusable object", fh_strerror(rc));
         return;
     }
-    snprintf(key, sizeof(key), "%s/%s", m.u.event.obj.ns, m.u.event.obj.name);
-    log_debug(&r->w->log, key, "event %d on %s rv %s", m.u.event.type, res_name(r->res),
+    if (why[0])
+        log_warn(&r->w->log, key, "%s event of %s forwarded without some fields: %s",
+                 ev_name(type), watch_kind_name(r->res), why);
+    log_debug(&r->w->log, key, "event %s on %s rv %s", ev_name(type), watch_kind_name(r->res),
               m.u.event.obj.rv ? m.u.event.obj.rv : "");
     rc = send_msg(r->w, &m);
     if (rc < 0)
@@ -138,7 +163,7 @@ on_synced(void *arg)
     m.type = PROTO_SYNCED;
     m.u.synced.res = (uint8_t)r->res;
     if (!r->synced)
-        log_info(&r->w->log, NULL, "initial list of %s synced", res_name(r->res));
+        log_info(&r->w->log, NULL, "initial list of %s synced", watch_kind_name(r->res));
     r->synced = true;
     send_msg(r->w, &m);
 }
@@ -153,33 +178,35 @@ on_error(void *arg, int err, const char *what)
      * say so plainly, it is the first thing an operator admin will look for.
      * Unauthorized means the credentials themselves were refused. */
     if (err == -FH_EFORBIDDEN)
-        log_error(&r->w->log, NULL, "cannot list/watch %s: %s (%s); check the operator's RBAC rules",
-                  res_name(r->res), fh_strerror(err), what ? what : "");
+        log_error(&r->w->log, NULL, "cannot list/watch %s: %s (%s); check the operator's RBAC "
+                  "rules", watch_kind_name(r->res), fh_strerror(err), what ? what : "");
     else if (err == -FH_EUNAUTHORIZED)
         log_error(&r->w->log, NULL, "cannot list/watch %s: %s (%s); the apiserver refused the "
                   "credentials: check the kubeconfig's token, token file or exec plugin",
-                  res_name(r->res), fh_strerror(err), what ? what : "");
+                  watch_kind_name(r->res), fh_strerror(err), what ? what : "");
     else
-        log_warn(&r->w->log, NULL, "list/watch of %s: %s: %s", res_name(r->res), what ? what : "",
-                 fh_strerror(err));
+        log_warn(&r->w->log, NULL, "list/watch of %s: %s: %s", watch_kind_name(r->res),
+                 what ? what : "", fh_strerror(err));
 }
 
-/* add_reflector - one list+watch */
+/* add_reflector - one list+watch of resource res in ns ("" = all) */
 static int
-add_reflector(struct watcher *w, int res, const char *path, bool metadata_only)
+add_reflector(struct watcher *w, int res, const char *ns)
 {
     struct kube_reflector_spec spec;
     struct kube_reflector_cb cb;
     struct wres *r;
+    char path[512];
+    int rc;
 
     if (w->nres >= sizeof(w->res) / sizeof(w->res[0]))
         return -FH_ETOOBIG;
+    rc = watch_kind_spec(res, ns, path, sizeof(path), &spec);
+    if (rc < 0)
+        return rc;
     r = &w->res[w->nres++];
     r->w = w;
     r->res = res;
-    memset(&spec, 0, sizeof(spec));
-    spec.path = path;
-    spec.metadata_only = metadata_only;
     cb.on_event = on_event;
     cb.on_synced = on_synced;
     cb.on_error = on_error;
@@ -187,42 +214,15 @@ add_reflector(struct watcher *w, int res, const char *path, bool metadata_only)
     return kube_loop_add(w->loop, &spec, &cb);
 }
 
-/* collection_path - "<prefix>/<plural>" or "<prefix>/namespaces/<ns>/<plural>" */
-static int
-collection_path(char *buf, size_t cap, const char *prefix, const char *ns_esc, const char *plural)
-{
-    int n = ns_esc ? snprintf(buf, cap, "%s/namespaces/%s/%s", prefix, ns_esc, plural)
-                   : snprintf(buf, cap, "%s/%s", prefix, plural);
-
-    return n < 0 || (size_t)n >= cap ? -FH_ETOOBIG : 0;
-}
-
 /* add_namespace - the three reflectors for one namespace ("" = all) */
 static int
 add_namespace(struct watcher *w, const char *ns)
 {
-    static const struct {
-        int res;
-        const char *prefix;
-        const char *plural;
-        bool metadata_only;     /* Secrets and Bundles: never receive their data */
-    } kinds[] = {
-        { PROTO_RES_FH, "/apis/riverpointtechnology.com/v1alpha1", "fleethandshakes", false },
-        { PROTO_RES_SECRET, "/api/v1", "secrets", true },
-        { PROTO_RES_BUNDLE, "/apis/fleet.cattle.io/v1alpha1", "bundles", true },
-    };
-    char path[512];
-    char *esc = NULL;
+    static const int kinds[] = { PROTO_RES_FH, PROTO_RES_SECRET, PROTO_RES_BUNDLE };
     int rc = 0;
 
-    if (ns[0] && !(esc = kube_path_escape(ns)))
-        return -FH_ENOMEM;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; i++) {
-        rc = collection_path(path, sizeof(path), kinds[i].prefix, esc, kinds[i].plural);
-        if (rc == 0)
-            rc = add_reflector(w, kinds[i].res, path, kinds[i].metadata_only);
-    }
-    free(esc);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; i++)
+        rc = add_reflector(w, kinds[i], ns);
     return rc;
 }
 
@@ -273,12 +273,18 @@ main(int argc, char **argv)
         return rc > 0 ? 0 : CHILD_EXIT_CONFIG;
     w.gen = args.gen;
     fh_log_init(&w.log, "watcher", args.level);
+    harden(&w.log);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    rc = kube_global_init_wiping();
+    if (rc < 0) {
+        log_error(&w.log, NULL, "cannot initialise libcurl: %s", fh_strerror(rc));
+        return 1;
+    }
 
     rc = kube_config_load(args.kubeconfig, &w.cfg, err, sizeof(err));
     if (rc < 0) {
@@ -348,5 +354,6 @@ out:
     if (w.zctx)
         zmq_ctx_term(w.zctx);
     kube_config_free(&w.cfg);
+    kube_global_cleanup();
     return exit_code;
 }

@@ -2,6 +2,7 @@
  * fh_spec.c - parse a FleetHandshake's JSON into struct fh_spec and validate
  * the spec. The struct owns the cJSON tree; all other pointers borrow from it.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,9 +111,28 @@ check_targets(const cJSON *targets, char *msg, size_t len)
     return 0;
 }
 
-/* fh_spec_validate - what a Bundle needs from the spec */
-int
-fh_spec_validate(const struct fh_spec *fh, char *msg, size_t len)
+/* shown - at most QUOTE_MAX bytes of s for a message, cut at a UTF-8
+ * character boundary and marked "..." when cut */
+#define QUOTE_MAX 80
+static const char *
+shown(const char *s, char *buf, size_t len)
+{
+    size_t n = strlen(s);
+
+    if (n <= QUOTE_MAX)
+        return s;
+    n = QUOTE_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    snprintf(buf, len, "%.*s...", (int)n, s);
+    return buf;
+}
+
+/* check_name - value of spec.<key> (present, a non-empty string) against
+ * the Kubernetes name rules: too long says so with the length, other
+ * mistakes quote (the start of) the value with the rule */
+static int
+check_name(const char *key, const char *v, bool subdomain, char *msg, size_t len)
 {
     static const char label_rule[] =
         "use at most 63 lowercase letters, digits and '-', starting and ending "
@@ -120,6 +140,25 @@ fh_spec_validate(const struct fh_spec *fh, char *msg, size_t len)
     static const char subdomain_rule[] =
         "use at most 253 lowercase letters, digits, '-' and '.', each "
         "dot-separated part starting and ending with a letter or digit";
+    const char *what = subdomain ? "Secret name" : "namespace name";
+    size_t max = subdomain ? FH_DNS1123_SUBDOMAIN_MAX : FH_DNS1123_LABEL_MAX;
+    char buf[QUOTE_MAX + 4];
+
+    if (subdomain ? fh_dns1123_subdomain(v) : fh_dns1123_label(v))
+        return 0;
+    if (strlen(v) > max)
+        snprintf(msg, len, "spec.%s is %zu characters long; a %s has at most %zu", key,
+                 strlen(v), what, max);
+    else
+        snprintf(msg, len, "spec.%s \"%s\" is not a valid %s: %s", key,
+                 shown(v, buf, sizeof(buf)), what, subdomain ? subdomain_rule : label_rule);
+    return -FH_EINVAL;
+}
+
+/* fh_spec_validate - what a Bundle needs from the spec */
+int
+fh_spec_validate(const struct fh_spec *fh, char *msg, size_t len)
+{
     const cJSON *spec;
     char dummy[1];
     int rc;
@@ -140,21 +179,10 @@ fh_spec_validate(const struct fh_spec *fh, char *msg, size_t len)
         || (rc = check_required(spec, "secretNamespace", msg, len)) < 0
         || (rc = check_required(spec, "targetNamespace", msg, len)) < 0)
         return rc;
-    if (!fh_dns1123_subdomain(fh->secret_name)) {
-        snprintf(msg, len, "spec.secretName \"%.80s\" is not a valid Secret name: %s",
-                 fh->secret_name, subdomain_rule);
-        return -FH_EINVAL;
-    }
-    if (!fh_dns1123_label(fh->secret_ns)) {
-        snprintf(msg, len, "spec.secretNamespace \"%.80s\" is not a valid namespace "
-                 "name: %s", fh->secret_ns, label_rule);
-        return -FH_EINVAL;
-    }
-    if (!fh_dns1123_label(fh->target_ns)) {
-        snprintf(msg, len, "spec.targetNamespace \"%.80s\" is not a valid namespace "
-                 "name: %s", fh->target_ns, label_rule);
-        return -FH_EINVAL;
-    }
+    if ((rc = check_name("secretName", fh->secret_name, true, msg, len)) < 0
+        || (rc = check_name("secretNamespace", fh->secret_ns, false, msg, len)) < 0
+        || (rc = check_name("targetNamespace", fh->target_ns, false, msg, len)) < 0)
+        return rc;
     /* The apiserver accepts FleetHandshake names up to 253 characters, but the
      * Bundle carries the name as a label value, which Kubernetes caps at 63. */
     if (strlen(fh->name) > FH_LABEL_VALUE_MAX) {

@@ -213,6 +213,64 @@ test_dns1123_table(void **state)
     assert_false(fh_dns1123_subdomain(NULL));
 }
 
+
+/* validate_spec - validate a FleetHandshake with this spec JSON; returns rc, msg filled */
+static int
+validate_spec(const char *spec, char *msg, size_t len)
+{
+    char json[4096];
+    struct fh_spec fh;
+    int rc;
+
+    snprintf(json, sizeof(json),
+             "{\"metadata\":{\"name\":\"fh1\",\"namespace\":\"ns\",\"uid\":\"u\"},\"spec\":%s}", spec);
+    assert_int_equal(fh_spec_parse(json, &fh), 0);
+    rc = fh_spec_validate(&fh, msg, len);
+    fh_spec_clear(&fh);
+    return rc;
+}
+
+static void
+test_validate_over_long_names(void **state)
+{
+    char name[301], ns[101], spec[1024], msg[512];
+
+    (void)state;
+    /* longer than the watcher's IPC bound: it forwards the JSON, this says why */
+    memset(name, 'a', 300);
+    name[300] = '\0';
+    snprintf(spec, sizeof(spec), "{\"secretName\":\"%s\",\"secretNamespace\":\"d\","
+             "\"targetNamespace\":\"t\"}", name);
+    assert_int_equal(validate_spec(spec, msg, sizeof(msg)), -FH_EINVAL);
+    assert_string_equal(msg, "spec.secretName is 300 characters long; a Secret name has at most 253");
+    /* 253 is still a valid Secret name */
+    name[253] = '\0';
+    snprintf(spec, sizeof(spec), "{\"secretName\":\"%s\",\"secretNamespace\":\"d\","
+             "\"targetNamespace\":\"t\"}", name);
+    assert_int_equal(validate_spec(spec, msg, sizeof(msg)), 0);
+
+    memset(ns, 'n', 64);
+    ns[64] = '\0';
+    snprintf(spec, sizeof(spec), "{\"secretName\":\"s\",\"secretNamespace\":\"%s\","
+             "\"targetNamespace\":\"t\"}", ns);
+    assert_int_equal(validate_spec(spec, msg, sizeof(msg)), -FH_EINVAL);
+    assert_string_equal(msg, "spec.secretNamespace is 64 characters long; a namespace name has at most 63");
+    snprintf(spec, sizeof(spec), "{\"secretName\":\"s\",\"secretNamespace\":\"d\","
+             "\"targetNamespace\":\"%s\"}", ns);
+    assert_int_equal(validate_spec(spec, msg, sizeof(msg)), -FH_EINVAL);
+    assert_string_equal(msg, "spec.targetNamespace is 64 characters long; a namespace name has at most 63");
+
+    /* an invalid value is quoted, cut at 80 bytes without splitting a character */
+    memset(ns, 'a', 79);
+    strcpy(ns + 79, "\xc3\xa9" "bcd");
+    snprintf(spec, sizeof(spec), "{\"secretName\":\"%s\",\"secretNamespace\":\"d\","
+             "\"targetNamespace\":\"t\"}", ns);
+    assert_int_equal(validate_spec(spec, msg, sizeof(msg)), -FH_EINVAL);
+    assert_non_null(strstr(msg, "spec.secretName \"aaaaaaaaaa"));
+    assert_non_null(strstr(msg, "aaa...\" is not a valid Secret name: use at most 253"));
+    assert_null(strstr(msg, "\xc3"));
+}
+
 int
 main(void)
 {
@@ -222,6 +280,7 @@ main(void)
         cmocka_unit_test(test_parse_out_of_range_numbers),
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_validate_table),
+        cmocka_unit_test(test_validate_over_long_names),
         cmocka_unit_test(test_dns1123_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

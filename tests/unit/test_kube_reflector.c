@@ -1,7 +1,8 @@
 /* test_kube_reflector.c - reflectors on a kube_loop, driven by zmq_poll,
  * against a scripted loopback apiserver: paging, relist deltas, watch
  * events split across chunks, bookmarks, 410 handling, garbage, clean
- * re-watches, HTTP errors with backoff, several reflectors at once. */
+ * re-watches, HTTP errors with backoff, several reflectors at once, pages
+ * over the body cap, the watcher's Bundle label selector, Status codes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,8 +24,11 @@
 #include "fh_log.h"
 #include "kube_client.h"
 #include "kube_config.h"
+#include "kube_status.h"
 #include "kube_watch.h"
+#include "proto.h"
 #include "test_kube_server.h"
+#include "watch_kinds.h"
 
 #define MAX_EVENTS 128
 #define DEADLINE_MS 20000   /* generous: valgrind is slow; never a timing assertion */
@@ -54,6 +58,7 @@ struct fixture {
     struct fh_log log;
     struct recorder rec;
     struct recorder rec2;
+    char *scratch;          /* a test's big response body, freed at teardown */
 };
 
 /* jstr - string member or "" */
@@ -141,6 +146,7 @@ teardown(void **state)
     kube_config_free(&f->cfg);
     unlink(f->kubeconfig);
     ts_stop(&f->srv);
+    free(f->scratch);
     free(f);
     return 0;
 }
@@ -594,6 +600,179 @@ test_bad_spec_and_small_pollset(void **state)
     assert_true(timeout >= 0);
 }
 
+/* big_list - a list body of one object carrying a 2000-byte annotation
+ * (over the 1500-byte cap these tests set), kept in f->scratch */
+static const char *
+big_list(struct fixture *f)
+{
+    static const char head[] =
+        "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"5\"},"
+        "\"items\":[{\"metadata\":{\"name\":\"huge\",\"namespace\":\"ns\",\"uid\":\"uh\","
+        "\"resourceVersion\":\"5\",\"annotations\":{\"a\":\"";
+    static const char tail[] = "\"}}}]}";
+    size_t n = sizeof(head) - 1 + 2000 + sizeof(tail);
+
+    if (!f->scratch) {
+        f->scratch = malloc(n);
+        assert_non_null(f->scratch);
+        memcpy(f->scratch, head, sizeof(head) - 1);
+        memset(f->scratch + sizeof(head) - 1, 'x', 2000);
+        memcpy(f->scratch + sizeof(head) - 1 + 2000, tail, sizeof(tail));
+    }
+    return f->scratch;
+}
+
+/* small_cap_loop - replace the fixture's loop by one with a 1500-byte body cap */
+static void
+small_cap_loop(struct fixture *f)
+{
+    struct kube_client_opts opts = { .max_body_bytes = 1500 };
+
+    kube_loop_free(&f->loop);
+    f->loop = kube_loop_new(f->cfg, &opts, &f->log);
+    assert_non_null(f->loop);
+}
+
+static bool
+watching_at_8_after_relist(struct fixture *f)
+{
+    return f->rec.synced >= 2 && ts_count(&f->srv, "&resourceVersion=8&") > 0;
+}
+
+static void
+test_oversized_page_halves_limit_then_restores(void **state)
+{
+    struct fixture *f = *state;
+
+    small_cap_loop(f);
+    f->rec.want_error = "retrying with limit 20";
+    /* 40 -> 20 -> 10: too big twice, then two small pages */
+    ts_add(&f->srv, (struct ts_step){ .match = "?limit=40 ", .status = 200, .body = big_list(f) });
+    ts_add(&f->srv, (struct ts_step){ .match = "?limit=20 ", .status = 200, .body = big_list(f) });
+    ts_add(&f->srv, (struct ts_step){ .match = "?limit=10 ", .status = 200,
+        .body = LIST("5", ",\"continue\":\"c1\"", ITEM("ns", "a", "ua", "1")) });
+    ts_add(&f->srv, (struct ts_step){ .match = "?limit=10&continue=c1 ", .status = 200,
+        .body = LIST("5", "", ITEM("ns", "b", "ub", "2")) });
+    /* a 410 relist: unpaged at resourceVersion 5 is too big as well, so the
+     * reflector lists paged from scratch - with the normal limit again */
+    ts_add(&f->srv, (struct ts_step){ .match = "&resourceVersion=5&", .status = 200,
+        .chunks = { EVENT("ERROR", GONE_STATUS) } });
+    ts_add(&f->srv, (struct ts_step){ .match = "GET /api/v1/secrets?resourceVersion=5 ",
+        .status = 200, .body = big_list(f) });
+    ts_add(&f->srv, (struct ts_step){ .match = "?limit=40 ", .status = 200,
+        .body = LIST("8", "", ITEM("ns", "a", "ua", "1")) });
+    add(f, "/api/v1/secrets", NULL, true, 40, &f->rec);
+    run_until(f, watching_at_8_after_relist, "relist with limit 40 and watch at 8");
+
+    assert_true(f->rec.saw_error_text);
+    assert_int_equal(f->rec.nev, 3);
+    expect_ev(&f->rec, 0, KUBE_EVENT_ADDED, "ns/a", "1");
+    expect_ev(&f->rec, 1, KUBE_EVENT_ADDED, "ns/b", "2");
+    expect_ev(&f->rec, 2, KUBE_EVENT_DELETED, "ns/b", "2");    /* gone in the relist */
+    assert_int_equal(ts_count(&f->srv, "?limit=40 "), 2);
+    assert_int_equal(ts_count(&f->srv, "?limit=20 "), 1);
+    assert_int_equal(ts_count(&f->srv, "?limit=10 "), 1);
+    assert_int_equal(ts_count(&f->srv, "?limit=10&continue=c1 "), 1);
+    assert_int_equal(ts_count(&f->srv, "?limit=5"), 0);       /* never below the floor */
+    assert_non_null(strstr(f->rec.last_error, "in pages of 40"));
+}
+
+static bool
+floor_retried(struct fixture *f)
+{
+    return ts_count(&f->srv, "?limit=10 ") >= 3 && f->rec.saw_error_text;
+}
+
+static void
+test_oversized_page_at_floor_reports_and_backs_off(void **state)
+{
+    struct fixture *f = *state;
+
+    small_cap_loop(f);
+    f->rec.want_error = "list of /api/v1/secrets: a page of 10 objects is larger than the "
+                        "1500-byte response cap even at the smallest page size";
+    ts_add(&f->srv, (struct ts_step){ .match = "?limit=15 ", .status = 200, .body = big_list(f) });
+    for (int i = 0; i < 3; i++)
+        ts_add(&f->srv, (struct ts_step){ .match = "?limit=10 ", .status = 200,
+                                          .body = big_list(f) });
+    add(f, "/api/v1/secrets", NULL, true, 15, &f->rec);
+    run_until(f, floor_retried, "three lists at the floor");
+
+    assert_int_equal(f->rec.nev, 0);
+    assert_int_equal(f->rec.synced, 0);
+    assert_false(kube_loop_synced(f->loop));
+    assert_int_equal(ts_count(&f->srv, "?limit=15 "), 1);
+    assert_true(f->rec.errors >= 3);
+}
+
+static bool
+bundles_watching_at_4(struct fixture *f)
+{
+    return ts_count(&f->srv, "bundles?watch=1&allowWatchBookmarks=true&resourceVersion=4&") > 0;
+}
+
+static void
+test_watcher_bundle_spec_selects_managed_bundles(void **state)
+{
+    struct fixture *f = *state;
+    struct kube_reflector_cb cb = { on_event, on_synced, on_error, &f->rec };
+    struct kube_reflector_spec spec;
+    char path[256];
+
+    assert_int_equal(watch_kind_spec(PROTO_RES_BUNDLE, "fleet-default", path, sizeof(path),
+                                     &spec), 0);
+    spec.backoff_initial_ms = 2;
+    spec.backoff_max_ms = 10;
+    ts_add(&f->srv, (struct ts_step){
+        .match = "GET /apis/fleet.cattle.io/v1alpha1/namespaces/fleet-default/bundles?limit=500"
+                 "&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dfleet-handshake ",
+        .status = 200, .body = LIST("4", "", ITEM("fleet-default", "b", "ub", "3")) });
+    assert_int_equal(kube_loop_add(f->loop, &spec, &cb), 0);
+    run_until(f, bundles_watching_at_4, "Bundle watch at 4");
+
+    assert_int_equal(f->rec.nev, 1);
+    assert_int_equal(f->rec.errors, 0);
+    assert_int_equal(ts_count(&f->srv, "labelSelector=app.kubernetes.io%2Fmanaged-by%3D"
+                                       "fleet-handshake"), 2);
+    assert_non_null(strstr(ts_req(&f->srv, 1),
+        "GET /apis/fleet.cattle.io/v1alpha1/namespaces/fleet-default/bundles?watch=1&"
+        "allowWatchBookmarks=true&resourceVersion=4&timeoutSeconds="));
+    assert_non_null(strstr(ts_req(&f->srv, 1),
+        "&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dfleet-handshake HTTP/1.1"));
+    assert_non_null(strstr(ts_req(&f->srv, 1), "Accept: application/json;as=PartialObjectMetadata;"));
+}
+
+static void
+test_status_code_out_of_range_is_no_code(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"kind\":\"Status\",\"code\":1e300}",
+        "{\"kind\":\"Status\",\"code\":-1e300}",
+        "{\"kind\":\"Status\",\"code\":9.3e18}",
+        "{\"kind\":\"Status\",\"code\":7}",
+    };
+    long code;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        cJSON *j = cJSON_Parse(bodies[i]);
+
+        assert_non_null(j);
+        code = 42;
+        assert_true(kube_status_fields(j, &code, NULL, NULL));
+        if (code != 0)
+            fail_msg("%s: code %ld", bodies[i], code);
+        cJSON_Delete(j);
+    }
+    {
+        cJSON *j = cJSON_Parse("{\"kind\":\"Status\",\"code\":410}");
+
+        assert_true(kube_status_fields(j, &code, NULL, NULL));
+        assert_int_equal(code, 410);
+        cJSON_Delete(j);
+    }
+}
+
 int
 main(void)
 {
@@ -608,6 +787,13 @@ main(void)
         cmocka_unit_test_setup_teardown(test_401_rereads_shared_token_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_reflectors_beside_a_zmq_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_spec_and_small_pollset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_page_halves_limit_then_restores, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_page_at_floor_reports_and_backs_off,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watcher_bundle_spec_selects_managed_bundles, setup,
+                                        teardown),
+        cmocka_unit_test(test_status_code_out_of_range_is_no_code),
     };
     int rc;
 
