@@ -27,8 +27,9 @@ CC      ?= cc
 CFLAGS_BASE := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
                -fno-strict-aliasing -MMD -MP
 ifeq ($(VARIANT),asan)
-CFLAGS_V := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS_V := -fsanitize=address,undefined
+CFLAGS_V := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined,float-cast-overflow
+LDFLAGS_V := -fsanitize=address,undefined,float-cast-overflow
 else
 CFLAGS_V := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDFLAGS_V := -Wl,-z,relro,-z,now

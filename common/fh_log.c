@@ -44,7 +44,38 @@ fh_log_level_parse(const char *s, enum fh_log_level *out)
     return -FH_EINVAL;
 }
 
-/* fh_json_escape - append JSON-escaped text, truncating safely */
+/* utf8_len - length of the valid UTF-8 sequence at s (1-4), or 0 if it is
+ * not one (bad lead byte, missing continuation, overlong or surrogate) */
+static size_t
+utf8_len(const unsigned char *s)
+{
+    size_t n;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, cp = s[0] & 0x1fu;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, cp = s[0] & 0x0fu;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, cp = s[0] & 0x07u;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;               /* includes the terminating NUL */
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+/* fh_json_escape - append JSON-escaped text, truncating safely: never in
+ * the middle of an escape or a UTF-8 sequence; bytes that are not valid
+ * UTF-8 become U+FFFD, so every line is valid JSON */
 void
 fh_json_escape(char *buf, size_t cap, size_t *pos, const char *s)
 {
@@ -53,10 +84,11 @@ fh_json_escape(char *buf, size_t cap, size_t *pos, const char *s)
 
     if (cap == 0)
         return;
-    for (; s && *s; s++) {
+    while (s && *s) {
         unsigned char c = (unsigned char)*s;
         char esc[7];
-        size_t n = 0;
+        const char *src = esc;
+        size_t n = 0, adv = 1;
 
         if (c == '"' || c == '\\') {
             esc[0] = '\\'; esc[1] = (char)c; n = 2;
@@ -66,16 +98,24 @@ fh_json_escape(char *buf, size_t cap, size_t *pos, const char *s)
             esc[0] = '\\'; esc[1] = 'r'; n = 2;
         } else if (c == '\t') {
             esc[0] = '\\'; esc[1] = 't'; n = 2;
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == 0x7f) {
             esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
             esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; n = 6;
-        } else {
+        } else if (c < 0x80) {
             esc[0] = (char)c; n = 1;
+        } else if ((adv = utf8_len((const unsigned char *)s)) > 0) {
+            src = s;                /* a whole valid sequence, copied as is */
+            n = adv;
+        } else {
+            memcpy(esc, "\\ufffd", 6);
+            n = 6;
+            adv = 1;
         }
         if (p + n >= cap)
             break;
-        memcpy(buf + p, esc, n);
+        memcpy(buf + p, src, n);
         p += n;
+        s += adv;
     }
     buf[p < cap ? p : cap - 1] = '\0';
     *pos = p;

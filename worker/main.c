@@ -13,17 +13,14 @@
  * Process-wide state lives here: the signal flag.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <zmq.h>
 
 #include "chan.h"
@@ -32,6 +29,8 @@
 #include "fh_log.h"
 #include "kube_client.h"
 #include "kube_config.h"
+#include "kube_global.h"
+#include "proc_harden.h"
 #include "proto.h"
 #include "reconcile.h"
 #include "secret_mem.h"
@@ -48,27 +47,17 @@ on_signal(int sig)
     stop_requested = 1;
 }
 
-/* wiping_free - cJSON's free: every buffer cJSON used may have held Secret
- * data (its print buffers grow by copying), so wipe it whole before freeing */
-static void
-wiping_free(void *p)
-{
-    if (p) {
-        secret_wipe(p, malloc_usable_size(p));
-        free(p);
-    }
-}
-
-/* harden - no core dumps, not ptrace-able/readable by same-uid processes */
+/* harden - before the first Secret arrives: non-dumpable, no core files,
+ * cJSON frees through the wiping allocator, and PDEATHSIG */
 static void
 harden(const struct fh_log *log)
 {
-    struct rlimit no_core = { 0, 0 };
+    const char *failed = NULL;
+    int rc = proc_harden(&failed);
 
-    if (prctl(PR_SET_DUMPABLE, 0) != 0)
-        log_warn(log, NULL, "PR_SET_DUMPABLE failed: %s", strerror(errno));
-    if (setrlimit(RLIMIT_CORE, &no_core) != 0)
-        log_warn(log, NULL, "RLIMIT_CORE failed: %s", strerror(errno));
+    if (rc < 0)
+        log_warn(log, NULL, "%s failed: %s", failed ? failed : "hardening", fh_strerror(rc));
+    secret_json_hooks_install();
     prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
@@ -132,10 +121,11 @@ main(int argc, char **argv)
     snprintf(name, sizeof(name), "worker.%u", args.slot);
     fh_log_init(&log, name, args.level);
     harden(&log);
-    {
-        cJSON_Hooks hooks = { malloc, wiping_free };
-
-        cJSON_InitHooks(&hooks);
+    /* libcurl's receive buffers hold the Secret as read: wipe them on free */
+    rc = kube_global_init_wiping();
+    if (rc < 0) {
+        log_error(&log, NULL, "cannot initialise libcurl: %s", fh_strerror(rc));
+        return 1;
     }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -211,5 +201,6 @@ out:
         zmq_ctx_term(zctx);
     kube_client_free(&kc);
     kube_config_free(&cfg);
+    kube_global_cleanup();
     return exit_code;
 }

@@ -1,5 +1,6 @@
 /* test_fh_log.c - the JSON-lines logger writes one valid, escaped line per call. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -89,6 +90,64 @@ test_long_message_truncated_still_json(void **state)
     cJSON_Delete(j);
 }
 
+/* valid_utf8 - strict check (no overlongs, surrogates or stray bytes) */
+static bool
+valid_utf8(const unsigned char *s)
+{
+    while (*s) {
+        size_t n = *s < 0x80 ? 1 : (*s >= 0xc2 && *s <= 0xdf) ? 2 : (*s >= 0xe0 && *s <= 0xef) ? 3
+                 : (*s >= 0xf0 && *s <= 0xf4) ? 4 : 0;
+
+        if (!n)
+            return false;
+        for (size_t i = 1; i < n; i++)
+            if ((s[i] & 0xc0) != 0x80)
+                return false;
+        if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+            return false;
+        if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+            return false;
+        s += n;
+    }
+    return true;
+}
+
+static void
+test_utf8_kept_invalid_replaced_never_cut(void **state)
+{
+    struct fh_log lg;
+    char big[12001];
+    char line[8192];
+    cJSON *j;
+
+    (void)state;
+    fh_log_init(&lg, "p", FH_LOG_DEBUG);
+    /* valid multi-byte text passes unchanged */
+    capture(&lg, FH_LOG_INFO, "k", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", line, sizeof(line));
+    j = cJSON_Parse(line);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(j, "message")->valuestring,
+                        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    cJSON_Delete(j);
+    /* stray, truncated, overlong and surrogate bytes become U+FFFD */
+    capture(&lg, FH_LOG_INFO, "k", "a\xff b\xe2\x82 c\xc0\xaf d\xed\xa0\x80 e", line, sizeof(line));
+    assert_true(valid_utf8((const unsigned char *)line));
+    assert_null(strstr(line, "\xff"));
+    assert_non_null(strstr(line, "a\\ufffd b"));
+    j = cJSON_Parse(line);
+    assert_non_null(j);
+    cJSON_Delete(j);
+    /* a long run of 3-byte characters is cut between characters */
+    for (size_t i = 0; i + 3 <= sizeof(big) - 1; i += 3)
+        memcpy(big + i, "\xe2\x82\xac", 3);
+    big[sizeof(big) - 1] = '\0';
+    capture(&lg, FH_LOG_INFO, "k", big, line, sizeof(line));
+    assert_true(valid_utf8((const unsigned char *)line));
+    j = cJSON_Parse(line);
+    assert_non_null(j);
+    cJSON_Delete(j);
+}
+
 int
 main(void)
 {
@@ -96,6 +155,7 @@ main(void)
         cmocka_unit_test(test_line_is_json_with_fields),
         cmocka_unit_test(test_level_filter_and_parse),
         cmocka_unit_test(test_long_message_truncated_still_json),
+        cmocka_unit_test(test_utf8_kept_invalid_replaced_never_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
