@@ -432,6 +432,14 @@ orphaning(const char *json)
     return found;
 }
 
+/* being_deleted - the object carries a deletionTimestamp */
+static bool
+being_deleted(const cJSON *obj)
+{
+    return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "deletionTimestamp"));
+}
+
 /* delete_bundle - step a: the FleetHandshake is gone or going. Delete its
  * Bundle if the cache says it is ours and the live Bundle confirms it
  * (garbage collection would too, via the ownerReference; this is quicker
@@ -455,6 +463,10 @@ delete_bundle(struct rc *c, const char *fh_uid)
         set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; no Bundle of ours to remove");
         return 0;
     }
+    if (b->deleting) {              /* Fleet's finalizer is at work: nothing to add */
+        set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; Bundle already being deleted");
+        return 0;
+    }
     for (int tries = 0; tries < BSYNC_MAX_WRITES; tries++) {
         enum bundle_owner own = BUNDLE_FOREIGN;
         cJSON *live = NULL;
@@ -473,6 +485,12 @@ delete_bundle(struct rc *c, const char *fh_uid)
         }
         bundle_ownership(live, fh_uid, &own);
         rv = wreq_rv(live);
+        if (own == BUNDLE_OURS && being_deleted(live)) {
+            free(rv);
+            secret_json_free(&live);
+            set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted; Bundle already being deleted");
+            return 0;
+        }
         secret_json_free(&live);
         if (own != BUNDLE_OURS) {
             free(rv);

@@ -1317,6 +1317,27 @@ test_fh_deleted_deletes_bundle(void **state)
     cJSON_Delete(d);
     env_clear(&e);
 
+    /* already being deleted (Fleet's finalizer at work): nothing more, cached
+     * or found on the read */
+    env_init(&e, deleting_fh("[]"));
+    with_bundle(&e, "900", FH_UID, BUILT_500);
+    e.task.bundle.deleting = true;
+    run(&e, NULL, 0);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    env_clear(&e);
+    {
+        const struct call calls_deleting[] = {
+            { "GET", BUNDLE, 200, LIVE_BUNDLE("902", ",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\","
+              "\"ownerReferences\":[" LIVE_REF(",\"controller\":true") "]"), 0, 0 },
+        };
+
+        env_init(&e, deleting_fh("[]"));
+        with_bundle(&e, "900", FH_UID, BUILT_500);
+        run(&e, calls_deleting, 1);
+        assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+        env_clear(&e);
+    }
+
     /* a Bundle that is not this FleetHandshake's, or an unknown uid: left alone */
     env_init(&e, NULL);
     with_bundle(&e, "900", "someone-else", NULL);
