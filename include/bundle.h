@@ -8,6 +8,8 @@
  *   metadata.labels           app.kubernetes.io/managed-by: fleet-handshake,
  *                             app.kubernetes.io/name: fleet-handshake,
  *                             fleethandshake.riverpointtechnology.com/name: <fh name>
+ *                             (only for names of at most 63 characters, the
+ *                             limit of a label value; longer names work too)
  *   metadata.annotations      fleethandshake.riverpointtechnology.com/built-from:
  *                             "<fh uid>/<fh generation>/<secret uid>/<secret rv>/v1"
  *   metadata.ownerReferences  [{apiVersion riverpointtechnology.com/v1alpha1,
@@ -54,6 +56,7 @@ struct proto_obj;
 #define BUNDLE_LABEL_APP_NAME   "app.kubernetes.io/name"
 #define BUNDLE_LABEL_FH_NAME    "fleethandshake.riverpointtechnology.com/name"
 #define BUNDLE_LABEL_VALUE      "fleet-handshake"
+#define BUNDLE_LABEL_VALUE_MAX  63u     /* Kubernetes' limit on a label value */
 #define BUNDLE_ANN_BUILT_FROM   "fleethandshake.riverpointtechnology.com/built-from"
 #define BUNDLE_BUILT_FROM_FORMAT_VERSION "v1"
 #define BUNDLE_BUILT_FROM_MAX   512u
@@ -70,7 +73,8 @@ enum bundle_owner {
                              * original Go operator's Bundles - no controller ref and a
                              * plain ownerReference to this FleetHandshake's uid */
     BUNDLE_ORPHAN_OURS,     /* no controller ref, our managed-by label and our name
-                             * label equal to the Bundle name: adoptable */
+                             * label equal to the Bundle name (or, for a name too
+                             * long for a label, no name label): adoptable */
     BUNDLE_PREVIOUS_OWNER,  /* owned by an earlier FleetHandshake of the same name
                              * (other uid); Kubernetes GC will delete it: wait */
     BUNDLE_FOREIGN,         /* anything else (GitRepo, HelmOp, hand-made): never touch */

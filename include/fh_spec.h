@@ -58,9 +58,10 @@ int fh_spec_parse(const char *json, struct fh_spec *out);
  * characters); the two namespaces DNS-1123 labels (at most 63); a value
  * that is too long is reported with its length, another invalid one is
  * quoted (its first 80 bytes, cut at a character boundary, then "...");
- * metadata.name usable as a label value (at most
- * 63 characters, because the Bundle carries it in a label); targets absent,
- * null or an array of objects.
+ * targets absent, null or an array of objects holding no number of
+ * magnitude 2^53 or more (cJSON keeps numbers as doubles, so it could not be passed on
+ * exactly) and nested at most 64 levels. metadata.name is not limited
+ * beyond what the apiserver enforces (253).
  */
 int fh_spec_validate(const struct fh_spec *fh, char *msg, size_t len);
 

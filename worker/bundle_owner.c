@@ -101,7 +101,8 @@ bundle_ownership(const cJSON *live_or_meta, const char *fh_uid, enum bundle_owne
     }
     labels = item(meta, "labels");
     if (str_is(sval(labels, BUNDLE_LABEL_MANAGED_BY), BUNDLE_LABEL_VALUE)
-        && str_is(sval(labels, BUNDLE_LABEL_FH_NAME), name)) {
+        && (str_is(sval(labels, BUNDLE_LABEL_FH_NAME), name)
+            || (name && strlen(name) > BUNDLE_LABEL_VALUE_MAX && !item(labels, BUNDLE_LABEL_FH_NAME)))) {
         *out = BUNDLE_ORPHAN_OURS;
         return 0;
     }

@@ -3,6 +3,7 @@
  * the spec. The struct owns the cJSON tree; all other pointers borrow from it.
  */
 #include <stdbool.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,11 +89,35 @@ check_required(const cJSON *spec, const char *key, char *msg, size_t len)
     return 0;
 }
 
-/* check_targets - absent/null, or an array of objects */
+/* From this magnitude on, a double (cJSON keeps every number as one) no
+ * longer tells neighbouring integers apart: 2^53. */
+#define EXACT_INT_LIMIT 9007199254740992.0
+#define MAX_JSON_DEPTH 64
+
+/* inexact_number - the first number under v (depth-first) that cannot be
+ * passed on exactly, or NULL; also stops at absurd nesting */
+static const cJSON *
+inexact_number(const cJSON *v, int depth)
+{
+    const cJSON *c, *bad;
+
+    if (depth > MAX_JSON_DEPTH)
+        return v;
+    if (cJSON_IsNumber(v))
+        return fabs(v->valuedouble) >= EXACT_INT_LIMIT ? v : NULL;
+    cJSON_ArrayForEach(c, v) {
+        if ((bad = inexact_number(c, depth + 1)))
+            return bad;
+    }
+    return NULL;
+}
+
+/* check_targets - absent/null, or an array of objects whose numbers can be
+ * carried into the Bundle unchanged */
 static int
 check_targets(const cJSON *targets, char *msg, size_t len)
 {
-    const cJSON *t;
+    const cJSON *t, *bad;
     int i = 0;
 
     if (!targets)
@@ -104,6 +129,17 @@ check_targets(const cJSON *targets, char *msg, size_t len)
     cJSON_ArrayForEach(t, targets) {
         if (!cJSON_IsObject(t)) {
             snprintf(msg, len, "spec.targets[%d] must be an object (a Fleet BundleTarget)", i);
+            return -FH_EINVAL;
+        }
+        if ((bad = inexact_number(t, 0))) {
+            if (cJSON_IsNumber(bad))
+                snprintf(msg, len, "spec.targets[%d]%s%s holds a number of magnitude 2^53 or "
+                         "more (read as %.17g): it cannot be passed on exactly; write it as "
+                         "a string if the field allows one", i, bad->string ? "." : "", bad->string ? bad->string : "",
+                         bad->valuedouble);
+            else
+                snprintf(msg, len, "spec.targets[%d] is nested more than %d levels deep", i,
+                         MAX_JSON_DEPTH);
             return -FH_EINVAL;
         }
         i++;
@@ -183,15 +219,8 @@ fh_spec_validate(const struct fh_spec *fh, char *msg, size_t len)
         || (rc = check_name("secretNamespace", fh->secret_ns, false, msg, len)) < 0
         || (rc = check_name("targetNamespace", fh->target_ns, false, msg, len)) < 0)
         return rc;
-    /* The apiserver accepts FleetHandshake names up to 253 characters, but the
-     * Bundle carries the name as a label value, which Kubernetes caps at 63. */
-    if (strlen(fh->name) > FH_LABEL_VALUE_MAX) {
-        snprintf(msg, len, "metadata.name is %zu characters long; at most %u are "
-                 "allowed because the Bundle carries it in the label "
-                 "fleethandshake.riverpointtechnology.com/name",
-                 strlen(fh->name), FH_LABEL_VALUE_MAX);
-        return -FH_EINVAL;
-    }
+    /* Names up to 253 characters work, as with the original; the Bundle's
+     * name label is only set for names that fit a label value (bundle.h). */
     return check_targets(fh->targets, msg, len);
 }
 

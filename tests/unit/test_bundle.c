@@ -463,6 +463,8 @@ struct ocase {
 #define OURLABELS "\"labels\":{\"app.kubernetes.io/managed-by\":\"fleet-handshake\"," \
     "\"fleethandshake.riverpointtechnology.com/name\":\"fh1\"}"
 
+#define LONG70 "a123456789b123456789c123456789d123456789e123456789f123456789g123456789"
+
 static void
 test_ownership_table(void **state)
 {
@@ -483,6 +485,9 @@ test_ownership_table(void **state)
         { "Kind from another group", "{\"name\":\"fh1\",\"ownerReferences\":[{\"apiVersion\":\"example.com/v1\",\"kind\":\"FleetHandshake\",\"name\":\"fh1\",\"uid\":\"fh-uid\",\"controller\":true}]}", true, BUNDLE_FOREIGN },
         { "group prefix is not enough", "{\"name\":\"fh1\",\"ownerReferences\":[{\"apiVersion\":\"riverpointtechnology.com.evil/v1\",\"kind\":\"FleetHandshake\",\"name\":\"fh1\",\"uid\":\"fh-uid\",\"controller\":true}]}", true, BUNDLE_FOREIGN },
         { "hand-made, nothing", "{\"name\":\"fh1\"}", true, BUNDLE_FOREIGN },
+        /* names too long for a label value: our managed-by label alone */
+        { "orphan with a long name", "{\"name\":\"" LONG70 "\",\"labels\":{\"app.kubernetes.io/managed-by\":\"fleet-handshake\"}}", true, BUNDLE_ORPHAN_OURS },
+        { "short name needs the name label", "{\"name\":\"fh1\",\"labels\":{\"app.kubernetes.io/managed-by\":\"fleet-handshake\"}}", true, BUNDLE_FOREIGN },
     };
     char json[2048];
 
@@ -501,6 +506,35 @@ test_ownership_table(void **state)
         cJSON_Delete(o);
     }
     assert_int_equal(bundle_ownership(NULL, "x", &(enum bundle_owner){ 0 }), -FH_EINVAL);
+}
+
+/* A FleetHandshake name longer than a label value: the Bundle works without
+ * the name label (the original accepted such names too). */
+static void
+test_long_name_has_no_name_label(void **state)
+{
+    struct fh_spec fh;
+    cJSON *sec = make_secret("\"data\":{}"), *d = NULL;
+    const cJSON *labels;
+    char json[1024];
+
+    (void)state;
+    snprintf(json, sizeof(json),
+             "{\"metadata\":{\"name\":\"" LONG70 "\",\"namespace\":\"fleet-default\",\"uid\":\"fh-uid\","
+             "\"generation\":1},\"spec\":{\"secretName\":\"db\",\"secretNamespace\":\"default\","
+             "\"targetNamespace\":\"apps\"}}");
+    assert_int_equal(fh_spec_parse(json, &fh), 0);
+    assert_int_equal(fh_spec_validate(&fh, NULL, 0), 0);
+    assert_int_equal(bundle_build(&fh, sec, &d), 0);
+    labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "metadata"), "labels");
+    assert_null(cJSON_GetObjectItemCaseSensitive(labels, BUNDLE_LABEL_FH_NAME));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels, BUNDLE_LABEL_MANAGED_BY)->valuestring,
+                        BUNDLE_LABEL_VALUE);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "metadata"),
+                                                         "name")->valuestring, LONG70);
+    secret_json_free(&d);
+    secret_json_free(&sec);
+    fh_spec_clear(&fh);
 }
 
 static void
@@ -654,6 +688,7 @@ main(void)
         cmocka_unit_test(test_ownership_table),
         cmocka_unit_test(test_describe_owner),
         cmocka_unit_test(test_merge_patch),
+        cmocka_unit_test(test_long_name_has_no_name_label),
         cmocka_unit_test(test_meta_current),
         cmocka_unit_test(test_text_quotes_secret),
     };

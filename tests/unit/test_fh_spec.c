@@ -146,7 +146,12 @@ test_validate_table(void **state)
         { "{\"secretName\":\"db\",\"secretNamespace\":\"d\",\"targetNamespace\":\"Apps\"}", "fh1", -FH_EINVAL, "spec.targetNamespace \"Apps\"" },
         { "{\"secretName\":\"db\",\"secretNamespace\":\"d\",\"targetNamespace\":\"t\",\"targets\":{\"clusterName\":\"x\"}}", "fh1", -FH_EINVAL, "spec.targets must be a list" },
         { "{\"secretName\":\"db\",\"secretNamespace\":\"d\",\"targetNamespace\":\"t\",\"targets\":[{},3]}", "fh1", -FH_EINVAL, "spec.targets[1] must be an object" },
-        { "{\"secretName\":\"db\",\"secretNamespace\":\"d\",\"targetNamespace\":\"t\"}", name64, -FH_EINVAL, "metadata.name is 64 characters" },
+        /* long names work, as with the original (the Bundle just carries no name label) */
+        { "{\"secretName\":\"db\",\"secretNamespace\":\"d\",\"targetNamespace\":\"t\"}", name64, 0, "" },
+        /* numbers a double cannot carry exactly are refused, not corrupted */
+        { "{\"secretName\":\"db\",\"secretNamespace\":\"d\",\"targetNamespace\":\"t\",\"targets\":[{\"forceSyncGeneration\":9007199254740991}]}", "fh1", 0, "" },
+        { "{\"secretName\":\"db\",\"secretNamespace\":\"d\",\"targetNamespace\":\"t\",\"targets\":[{\"clusterName\":\"c\"},{\"forceSyncGeneration\":9007199254740993}]}", "fh1", -FH_EINVAL, "spec.targets[1].forceSyncGeneration holds a number of magnitude 2^53 or more (read as 9007199254740992)" },
+        { "{\"secretName\":\"db\",\"secretNamespace\":\"d\",\"targetNamespace\":\"t\",\"targets\":[{\"helm\":{\"values\":{\"id\":-1e300}}}]}", "fh1", -FH_EINVAL, "spec.targets[0].id holds a number" },
     };
     char json[2048], msg[512];
 
