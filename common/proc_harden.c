@@ -1,13 +1,16 @@
 /*
- * proc_harden.c - make the calling process non-dumpable and core-less.
- * Owns nothing.
+ * proc_harden.c - make the calling process non-dumpable and core-less, and
+ * (proc_harden_secrets) make cJSON wipe what it frees. Owns nothing.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "fh_err.h"
+#include "fh_log.h"
 #include "proc_harden.h"
+#include "secret_mem.h"
 
 /* proc_harden - see header */
 int
@@ -28,4 +31,16 @@ proc_harden(const char **failed)
     if (failed)
         *failed = what;
     return rc;
+}
+
+/* proc_harden_secrets - see header */
+void
+proc_harden_secrets(const struct fh_log *log)
+{
+    const char *failed = NULL;
+    int rc = proc_harden(&failed);
+
+    if (rc < 0)
+        log_warn(log, NULL, "%s failed: %s", failed ? failed : "hardening", fh_strerror(rc));
+    secret_json_hooks_install();
 }

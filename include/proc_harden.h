@@ -17,4 +17,13 @@
  */
 int proc_harden(const char **failed);
 
+struct fh_log;
+
+/*
+ * proc_harden_secrets - what a process that may see secret material does
+ * first: proc_harden() (a failure is logged as a warning, not fatal) and
+ * secret_json_hooks_install(), so every buffer cJSON frees is wiped.
+ */
+void proc_harden_secrets(const struct fh_log *log);
+
 #endif

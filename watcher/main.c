@@ -73,19 +73,6 @@ struct watcher {
     unsigned long bad_objects;  /* objects we could not convert */
 };
 
-/* harden - before any response arrives: non-dumpable, no core files, and
- * cJSON frees through the wiping allocator */
-static void
-harden(const struct fh_log *log)
-{
-    const char *failed = NULL;
-    int rc = proc_harden(&failed);
-
-    if (rc < 0)
-        log_warn(log, NULL, "%s failed: %s", failed ? failed : "hardening", fh_strerror(rc));
-    secret_json_hooks_install();
-}
-
 /* on_signal - only sets a flag; zmq_poll returns EINTR */
 static void
 on_signal(int sig)
@@ -273,7 +260,7 @@ main(int argc, char **argv)
         return rc > 0 ? 0 : CHILD_EXIT_CONFIG;
     w.gen = args.gen;
     fh_log_init(&w.log, "watcher", args.level);
-    harden(&w.log);
+    proc_harden_secrets(&w.log);   /* before any response arrives */
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);

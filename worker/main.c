@@ -47,20 +47,6 @@ on_signal(int sig)
     stop_requested = 1;
 }
 
-/* harden - before the first Secret arrives: non-dumpable, no core files,
- * cJSON frees through the wiping allocator, and PDEATHSIG */
-static void
-harden(const struct fh_log *log)
-{
-    const char *failed = NULL;
-    int rc = proc_harden(&failed);
-
-    if (rc < 0)
-        log_warn(log, NULL, "%s failed: %s", failed ? failed : "hardening", fh_strerror(rc));
-    secret_json_hooks_install();
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
 /* run_task - reconcile one key and report */
 static int
 run_task(void *sock, uint32_t gen, struct kube_client *kc, const struct fh_log *log,
@@ -120,7 +106,8 @@ main(int argc, char **argv)
     opts.crd_warned = &crd_warned;
     snprintf(name, sizeof(name), "worker.%u", args.slot);
     fh_log_init(&log, name, args.level);
-    harden(&log);
+    proc_harden_secrets(&log);     /* before the first Secret arrives */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     /* libcurl's receive buffers hold the Secret as read: wipe them on free */
     rc = kube_global_init_wiping();
     if (rc < 0) {
