@@ -15,9 +15,21 @@
 # ignores; regular files only, mode 0644, as `helm package` writes them.
 # Timestamps are fixed, so the same chart gives the same bytes and digest.
 #
-# DIST_DIR/index.yaml: every NAME-*.tgz in DIST_DIR, newest version first,
-# each entry the Chart.yaml metadata plus created, digest (sha256 of the
-# .tgz) and urls. Upload DIST_DIR to any static web host, then:
+# DIST_DIR/index.yaml: every NAME-*.tgz in DIST_DIR, each entry the
+# Chart.yaml metadata plus created, digest (sha256 of the .tgz) and urls,
+# merged like `helm repo index --merge` with the entries of
+#   - DIST_DIR/index.yaml, if it exists (the previous run's, or the published
+#     index downloaded there), and
+#   - CHART_REPO_INDEX=path/to/index.yaml, if set (the published index; the
+#     file must exist),
+# for every chart version with no archive in DIST_DIR: publishing a new
+# version never drops the older ones. An archive in DIST_DIR wins over an
+# old entry of the same version (an unchanged digest keeps its "created").
+# Versions are sorted newest first by SemVer 2.0 precedence (section 11:
+# major.minor.patch numerically, a pre-release before its release,
+# pre-release identifiers compared one by one, numeric ones numerically and
+# before alphanumeric ones, a longer list after its prefix; build metadata
+# ignored). Upload DIST_DIR to any static web host, then:
 #   helm repo add fleet-handshake https://HOST/PATH
 set -euo pipefail
 
@@ -27,7 +39,7 @@ dist_dir=${2:-dist}
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 0)
 fi
-export SOURCE_DATE_EPOCH CHART_REPO_URL="${CHART_REPO_URL:-}"
+export SOURCE_DATE_EPOCH CHART_REPO_URL="${CHART_REPO_URL:-}" CHART_REPO_INDEX="${CHART_REPO_INDEX:-}"
 mkdir -p "$dist_dir"
 
 exec "${PYTHON:-/usr/bin/python3}" - "$chart_dir" "$dist_dir" <<'PY'
@@ -37,10 +49,15 @@ import yaml
 chart_dir, dist_dir = sys.argv[1], sys.argv[2]
 epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or 0)
 repo_url = os.environ.get("CHART_REPO_URL", "").rstrip("/")
+merge_from = os.environ.get("CHART_REPO_INDEX", "")
 
 
 def die(msg):
     sys.exit("package-chart: " + msg)
+
+
+if merge_from and not os.path.isfile(merge_from):
+    die("CHART_REPO_INDEX=%s: no such file (download the published index.yaml first)" % merge_from)
 
 
 # .helmignore, with the rules of Helm's pkg/ignore: "#" comments, "!"
@@ -129,7 +146,13 @@ for k in ("apiVersion", "name", "version"):
     if not meta.get(k):
         die("Chart.yaml: %s is required" % k)
 name, version = meta["name"], str(meta["version"])
-if not re.fullmatch(r"v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?", version):
+# SemVer 2.0.0's own grammar (numbers and numeric identifiers without a
+# leading zero), with Helm's optional "v"
+NUM = r"(?:0|[1-9]\d*)"
+PRE_ID = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
+SEMVER = re.compile(r"v?(%s)\.(%s)\.(%s)(?:-(%s(?:\.%s)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
+                    % (NUM, NUM, NUM, PRE_ID, PRE_ID))
+if not SEMVER.fullmatch(version):
     die("Chart.yaml: version %r is not SemVer 2" % version)
 if "values.schema.json" in files:
     import json
@@ -179,23 +202,49 @@ def rfc3339(t):
 
 
 index_path = os.path.join(dist_dir, "index.yaml")
-old = {}
-try:
-    prev = yaml.safe_load(open(index_path)) or {}
-    for e in (prev.get("entries") or {}).get(name, []):
-        old[e.get("digest")] = e.get("created")
-except FileNotFoundError:
-    pass
 
 
-def semkey(v):
-    m = re.match(r"v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?", v)
-    if not m:
-        return (0, 0, 0, 0, "")
-    return (int(m[1]), int(m[2]), int(m[3]), 0 if m[4] else 1, m[4] or "")
+def load_index(path):
+    try:
+        with open(path) as f:
+            idx = yaml.safe_load(f) or {}
+    except FileNotFoundError:
+        return {}
+    except yaml.YAMLError as e:
+        die("%s: not YAML: %s" % (path, e))
+    if not isinstance(idx, dict) or not isinstance(idx.get("entries") or {}, dict):
+        die("%s: not a Helm repository index" % path)
+    return idx.get("entries") or {}
 
 
-entries = []
+# old entries: the published index (CHART_REPO_INDEX) first, then this
+# folder's previous index.yaml, which wins for a version both list
+old_entries = {}
+for src in ([merge_from] if merge_from else []) + [index_path]:
+    for chart, versions in load_index(src).items():
+        for e in versions or []:
+            if isinstance(e, dict) and e.get("version") is not None:
+                old_entries.setdefault(chart, {})[str(e["version"])] = e
+created_by_digest = {e.get("digest"): e.get("created") for v in old_entries.values() for e in v.values()
+                     if e.get("digest") and e.get("created")}
+
+
+def precedence(v):
+    """SemVer 2.0 section 11 as a sort key (build metadata ignored)."""
+    m = SEMVER.fullmatch(v)
+    if not m:  # not SemVer (an old entry): before every SemVer version
+        return ((-1,), ())
+    pre = m[4]
+    ids = ()
+    if pre:
+        # numeric identifiers before alphanumeric ones, numerically; the
+        # tuple comparison makes a longer list win over its prefix
+        ids = tuple((0, int(i), "") if i.isdigit() else (1, 0, i) for i in pre.split("."))
+    # a release (no pre-release) after all of its pre-releases
+    return ((int(m[1]), int(m[2]), int(m[3]), 0 if pre else 1), ids)
+
+
+entries = {}
 now = time.time()
 pat = re.compile(re.escape(name) + r"-(v?\d+\.\d+\.\d+.*)\.tgz$")
 for fn in sorted(os.listdir(dist_dir)):
@@ -206,15 +255,27 @@ for fn in sorted(os.listdir(dist_dir)):
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
         m = yaml.safe_load(t.extractfile("%s/Chart.yaml" % name).read())
     entry = dict(m)
-    entry["created"] = old.get(digest) or rfc3339(now)
+    entry["created"] = created_by_digest.get(digest) or rfc3339(now)
     entry["digest"] = digest
     entry["urls"] = ["%s/%s" % (repo_url, fn) if repo_url else fn]
-    entries.append(entry)
-entries.sort(key=lambda e: semkey(str(e["version"])), reverse=True)
-index = {"apiVersion": "v1", "entries": {name: entries}, "generated": rfc3339(now)}
+    entries.setdefault(name, {})[str(entry["version"])] = entry
+kept = 0
+for chart, versions in old_entries.items():
+    for v, e in versions.items():
+        if v not in entries.setdefault(chart, {}):
+            entries[chart][v] = e
+            kept += 1
+out_entries = {}
+for chart, versions in sorted(entries.items()):
+    # newest first; equal precedence (build metadata only): by the string
+    out_entries[chart] = sorted(versions.values(), key=lambda e: (precedence(str(e["version"])), str(e["version"])),
+                                reverse=True)
+index = {"apiVersion": "v1", "entries": out_entries, "generated": rfc3339(now)}
 with open(index_path + ".tmp", "w") as f:
     yaml.safe_dump(index, f, sort_keys=True, default_flow_style=False)
 os.replace(index_path + ".tmp", index_path)
 print("chart: %s (sha256 %s)" % (tgz_path, hashlib.sha256(raw.getvalue()).hexdigest()))
-print("chart: %s (%d version%s)" % (index_path, len(entries), "" if len(entries) == 1 else "s"))
+n = len(out_entries.get(name, []))
+print("chart: %s (%d version%s of %s, %d kept from the old index)"
+      % (index_path, n, "" if n == 1 else "s", name, kept))
 PY

@@ -139,19 +139,43 @@ on_event(void *arg, enum kube_event_type type, const cJSON *obj)
     proto_msg_clear(&m);
 }
 
-/* on_synced - a (re)list completed */
+/* all_synced - every reflector of resource res (one per watched namespace)
+ * has completed its first list; *n counts them */
+static bool
+all_synced(const struct watcher *w, int res, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < w->nres; i++) {
+        if (w->res[i].res != res)
+            continue;
+        if (!w->res[i].synced)
+            return false;
+        (*n)++;
+    }
+    return true;
+}
+
+/* on_synced - a (re)list completed. SYNCED goes to the supervisor only once
+ * the lists of that resource in every watched namespace are complete: it
+ * treats SYNCED as "the cache now holds everything" (readiness, first
+ * dispatch, and forgetting what a restarted watcher no longer lists). */
 static void
 on_synced(void *arg)
 {
     struct wres *r = arg;
     struct proto_msg m;
+    bool first = !r->synced;
+    size_t n;
 
+    r->synced = true;
+    if (!all_synced(r->w, r->res, &n))
+        return;
+    if (first)
+        log_info(&r->w->log, NULL, "initial list of %s synced%s", watch_kind_name(r->res),
+                 n > 1 ? " in every watched namespace" : "");
     memset(&m, 0, sizeof(m));
     m.type = PROTO_SYNCED;
     m.u.synced.res = (uint8_t)r->res;
-    if (!r->synced)
-        log_info(&r->w->log, NULL, "initial list of %s synced", watch_kind_name(r->res));
-    r->synced = true;
     send_msg(r->w, &m);
 }
 

@@ -8,8 +8,10 @@ fleethandshakes/finalizers rule is exercised too). A token for the ServiceAccoun
 TokenRequest API and the operator runs with a kubeconfig holding only that token.
 
 1. With exactly those permissions the operator passes the end-to-end behaviours of
-   test_operator.py (the same test functions are run here), and no request of the operator is
-   answered 403.
+   test_operator.py (every one of its test functions is run here), and no request of the
+   operator is answered 403. The same again with the chart rendered with
+   `watchNamespaces: [fleet-default, default]`: no ClusterRole at all, one Role + RoleBinding per
+   watched namespace, and the operator started with the chart's own container args.
 2. Removing any single permission the ClusterRole grants (one verb of one resource) makes the
    operator say so: a log line naming the denied verb and resource and, where the status write
    itself is still permitted, Ready=False/Forbidden on the FleetHandshake. The same holds for the
@@ -47,28 +49,67 @@ def _renderer():
     return path
 
 
-@pytest.fixture(scope="module")
-def chart():
-    """The chart's objects as `helm template` renders them for this release."""
-    p = subprocess.run([_renderer(), "-n", SYSTEM_NS, "--name", RELEASE,
+WATCHED = (FH_NS, "default")
+NAMESPACED = ("--set", "watchNamespaces={%s}" % ",".join(WATCHED))
+
+
+def render_chart(*values):
+    """The chart's objects as `helm template` renders them for this release (values: --set ...)."""
+    p = subprocess.run([_renderer(), "-n", SYSTEM_NS, "--name", RELEASE, *values,
                         os.path.join(harness.ROOT, "helm", "fleet-handshake")],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     docs = [d for d in yaml.safe_load_all(p.stdout) if d]
 
-    def one(kind, name=None):
-        found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
-        assert len(found) == 1, (kind, name, [d["metadata"]["name"] for d in found])
-        return found[0]
-    crb = one("ClusterRoleBinding")
-    sa = one("ServiceAccount")
-    assert crb["subjects"] == [{"kind": "ServiceAccount", "name": sa["metadata"]["name"],
-                                "namespace": SYSTEM_NS}]
-    c = {"sa": sa, "cluster_role": one("ClusterRole", crb["roleRef"]["name"]), "crb": crb,
-         "roles": [d for d in docs if d["kind"] == "Role"],
-         "role_bindings": [d for d in docs if d["kind"] == "RoleBinding"],
-         "args": [a for d in docs if d["kind"] == "Deployment"
-                  for a in d["spec"]["template"]["spec"]["containers"][0]["args"]]}
+    def all_(kind):
+        return [d for d in docs if d["kind"] == kind]
+    [sa] = all_("ServiceAccount")
+    subject = {"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": SYSTEM_NS}
+    crbs = [b for b in all_("ClusterRoleBinding") if subject in b["subjects"]]
+    rbs = [b for b in all_("RoleBinding") if subject in b["subjects"]]
+    # every binding of the chart is to the operator's ServiceAccount, and to a role it renders
+    assert len(crbs) == len(all_("ClusterRoleBinding")) and len(rbs) == len(all_("RoleBinding"))
+    cluster_roles = {d["metadata"]["name"]: d for d in all_("ClusterRole")}
+    roles = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in all_("Role")}
+    for b in crbs:
+        assert b["roleRef"]["kind"] == "ClusterRole" and b["roleRef"]["name"] in cluster_roles, b
+    for b in rbs:
+        assert b["roleRef"]["kind"] == "Role", b
+        assert (b["metadata"]["namespace"], b["roleRef"]["name"]) in roles, b
+    assert len(crbs) <= 1
+    [deployment] = all_("Deployment")
+    return {"sa": sa, "crb": crbs[0] if crbs else None,
+            "cluster_role": cluster_roles[crbs[0]["roleRef"]["name"]] if crbs else None,
+            "roles": list(roles.values()), "role_bindings": rbs,
+            "args": deployment["spec"]["template"]["spec"]["containers"][0]["args"]}
+
+
+@pytest.fixture(scope="module")
+def chart():
+    """The default chart: all namespaces, one ClusterRole (+ the leader-election Role)."""
+    c = render_chart()
+    assert c["cluster_role"] is not None
+    return c
+
+
+@pytest.fixture(scope="module")
+def ns_chart():
+    """watchNamespaces: a Role + RoleBinding in each watched namespace and nothing cluster-wide.
+    Leader election off: the shared scenarios count the operator's requests (the Lease renewals
+    would add writes) and its child processes (the elector would add one); leader election with
+    these Roles has its own test below, test_leader_election_with_exactly_the_chart_rbac."""
+    c = render_chart(*NAMESPACED, "--set", "leaderElection.enabled=false")
+    assert c["cluster_role"] is None and c["crb"] is None
+    assert sorted(r["metadata"]["namespace"] for r in c["roles"]) == sorted(WATCHED)
+    assert [a for a in c["args"] if a.startswith("--namespace")] == ["--namespace=" + n for n in WATCHED]
+    assert not leader_args(c)
+    return c
+
+
+def ns_chart_le():
+    c = render_chart(*NAMESPACED)
+    assert c["cluster_role"] is None and c["crb"] is None
+    assert sorted(r["metadata"]["namespace"] for r in c["roles"]) == sorted(WATCHED + (SYSTEM_NS,))
     return c
 
 
@@ -124,8 +165,9 @@ def install(emu, chart):
     sa = chart["sa"]
     st, body = emu.api("POST", f"/api/v1/namespaces/{SYSTEM_NS}/serviceaccounts", sa)
     assert st == 201, body
-    set_cluster_role_rules(emu, chart, chart["cluster_role"]["rules"])
-    _put(emu, f"{RBAC_API}/clusterrolebindings", chart["crb"])
+    if chart["cluster_role"] is not None:
+        set_cluster_role_rules(emu, chart, chart["cluster_role"]["rules"])
+        _put(emu, f"{RBAC_API}/clusterrolebindings", chart["crb"])
     for r in chart["roles"]:
         _put(emu, f"{RBAC_API}/namespaces/{r['metadata']['namespace']}/roles", r)
     for rb in chart["role_bindings"]:
@@ -142,7 +184,18 @@ def install(emu, chart):
     with open(path, "w") as f:
         yaml.safe_dump(cfg, f)
     emu.sa_name = f"system:serviceaccount:{SYSTEM_NS}:{sa['metadata']['name']}"
+    emu.sa_token = tr["status"]["token"]
     return path
+
+
+def as_operator(emu, method, path):
+    """One request with the operator's token: (status, body)."""
+    admin = emu.token
+    emu.token = emu.sa_token
+    try:
+        return emu.api(method, path)
+    finally:
+        emu.token = admin
 
 
 def rbac_emulator(chart):
@@ -157,14 +210,26 @@ def rbac_emulator(chart):
 
 
 class Operators:
-    """Starts the operator with the ServiceAccount's kubeconfig; stop_all() expects clean exits."""
+    """Starts the operator with the ServiceAccount's kubeconfig; stop_all() expects clean exits.
 
-    def __init__(self, emu, bin_dir):
+    With chart_args, the operator gets the chart's container args: only the probe address is
+    replaced (the harness binds 127.0.0.1:0, not :8081 on every interface), and a worker count
+    the scenario asks for replaces the chart's --workers."""
+
+    PER_RUN = ("--health-probe-bind-address", "--workers", "--log-level")
+
+    def __init__(self, emu, bin_dir, chart_args=None):
         self.emu = emu
         self.bin_dir = bin_dir
+        self.chart_args = chart_args
         self.ops = []
 
     def __call__(self, **kw):
+        if self.chart_args is not None:
+            kw.setdefault("workers", int(_arg(self.chart_args, "--workers")))
+            kw.setdefault("log_level", _arg(self.chart_args, "--log-level"))
+            kw["extra"] = tuple(a for a in self.chart_args if a.split("=", 1)[0] not in self.PER_RUN) \
+                + tuple(kw.get("extra", ()))
         op = harness.Operator(self.emu, self.bin_dir, name=f"sa-op{len(self.ops)}",
                               kubeconfig=self.emu.sa_kubeconfig, **kw)
         self.ops.append(op)
@@ -213,21 +278,28 @@ def operator_403s(stats):
 
 # ---------------------------------------------------------------- 1. the behaviours, with exactly the chart's RBAC
 
-SCENARIOS = [
-    test_operator.test_original_samples_sync_and_deliver,
-    test_operator.test_first_sync_bundle_shape_status_and_call_budget,
-    test_operator.test_secret_change_updates_bundle_with_budget,
-    test_operator.test_spec_change_delete_and_missing_secret,
-    test_operator.test_foreign_bundle_is_never_overwritten,
-    test_operator.test_hand_edit_and_hand_delete_are_repaired,
-    test_operator.test_restart_makes_zero_writes,
-]
+def scenarios():
+    """Every end-to-end test of test_operator.py (a new one is picked up here by itself)."""
+    found = [getattr(test_operator, n) for n in dir(test_operator) if n.startswith("test_")]
+    found = [f for f in found if callable(f)]
+    found.sort(key=lambda f: f.__code__.co_firstlineno)
+    for f in found:
+        assert f.__code__.co_varnames[:f.__code__.co_argcount] == ("emu", "operator_factory"), \
+            f"{f.__name__} takes fixtures this module does not provide"
+    return found
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[f.__name__[len("test_"):] for f in SCENARIOS])
-def test_behaviour_with_exactly_the_chart_rbac(chart, bin_dir, scenario):
-    emu = rbac_emulator(chart)
-    ops = Operators(emu, bin_dir)
+SCENARIOS = scenarios()
+
+
+def test_every_operator_scenario_runs_under_rbac():
+    assert len(SCENARIOS) >= 10
+    assert {"test_edit_while_operator_down_is_repaired_on_start", "test_sigterm_drains_and_exits_zero",
+            "test_health_probes"} <= {f.__name__ for f in SCENARIOS}
+
+
+def run_scenario(emu, ops, scenario):
+    """Run one shared scenario; no 403 for the operator, none in its logs."""
     denied = []
     reset = emu.reset_stats
 
@@ -252,20 +324,40 @@ def test_behaviour_with_exactly_the_chart_rbac(chart, bin_dir, scenario):
         emu.close()
 
 
-def test_leader_election_with_exactly_the_chart_rbac(chart, bin_dir):
-    """The chart's --leader-elect flags and its Lease Role: the ServiceAccount acquires the Lease."""
-    args = leader_args(chart)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[f.__name__[len("test_"):] for f in SCENARIOS])
+def test_behaviour_with_exactly_the_chart_rbac(chart, bin_dir, scenario):
+    emu = rbac_emulator(chart)
+    run_scenario(emu, Operators(emu, bin_dir), scenario)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[f.__name__[len("test_"):] for f in SCENARIOS])
+def test_behaviour_with_the_namespaced_chart_rbac(ns_chart, bin_dir, scenario):
+    """watchNamespaces=[fleet-default, default]: Roles only, the chart's own args."""
+    emu = rbac_emulator(ns_chart)
+    # the token is bound to the namespaced Roles only: nothing cluster-wide
+    assert as_operator(emu, "GET", "/apis/riverpointtechnology.com/v1alpha1/fleethandshakes")[0] == 403
+    assert as_operator(emu, "GET", "/api/v1/namespaces/kube-system/secrets")[0] == 403
+    assert as_operator(emu, "GET", bundle_path(FH_NS))[0] == 200
+    run_scenario(emu, Operators(emu, bin_dir, chart_args=ns_chart["args"]), scenario)
+
+
+@pytest.mark.parametrize("mode", ["cluster", "namespaced"])
+def test_leader_election_with_exactly_the_chart_rbac(chart, bin_dir, mode):
+    """The chart's --leader-elect flags and its Lease Role: the ServiceAccount acquires the Lease.
+    namespaced: the chart with watchNamespaces, run with all of its args."""
+    c = chart if mode == "cluster" else ns_chart_le()
+    args = leader_args(c)
     if "--leader-elect" not in args:
         pytest.skip("the chart renders no --leader-elect flag")
-    emu = rbac_emulator(chart)
-    ops = Operators(emu, bin_dir)
+    emu = rbac_emulator(c)
+    ops = Operators(emu, bin_dir, chart_args=c["args"] if mode == "namespaced" else None)
     try:
         lease_ns = _arg(args, "--leader-elect-namespace")
         lease_name = _arg(args, "--leader-elect-id")
         emu.reset_stats()
         emu.apply({"apiVersion": "v1", "kind": "List", "items": [
             secret_manifest("le", string_data={"k": "v"}), fh_manifest("le", "le")]})
-        op = ops(extra=args)
+        op = ops(extra=args) if mode == "cluster" else ops()
         lease = wait_for(lambda: (emu.get(f"/apis/coordination.k8s.io/v1/namespaces/{lease_ns}/leases/{lease_name}")
                                   or {}).get("spec", {}).get("holderIdentity"), 30, "lease acquired")
         assert lease
@@ -476,26 +568,48 @@ def case_bundles_delete(c):
     c.expect_worker("delete", "bundles.fleet.cattle.io", apiserver_text=denial("delete", "bundles"))
 
 
+def lease_of(c):
+    return _arg(c.leader_args, "--leader-elect-namespace"), _arg(c.leader_args, "--leader-elect-id")
+
+
+def elector_denial(c, verb, what):
+    """fh-elector's line about the forbidden Lease <verb> ("cannot <what> lease ..."): an error,
+    saying "forbidden", naming the verb and the Lease (namespace/name, or the name quoted), and
+    quoting the apiserver's denial of exactly that verb."""
+    ns, name = lease_of(c)
+
+    def find():
+        for line in c.op.loglines():
+            msg = line.get("message", "")
+            if (line.get("process") or "").split(".")[0] == "elector" and "forbidden" in msg.lower() \
+                    and (denial(verb, "leases") in msg or f"cannot {what} lease" in msg):
+                return line
+        return None
+    line = wait_for(find, 30, f"elector log of the forbidden lease {verb}")
+    msg = line["message"]
+    assert line.get("level") in ("error",), f"a forbidden lease {verb} must be logged as an error: {line}"
+    assert f"cannot {what} lease" in msg, f"the message does not name the verb ({what}): {line}"
+    assert f"{ns}/{name}" in msg or f'"{name}"' in msg or f"lease {name}" in msg, \
+        f"the message does not name the lease {ns}/{name}: {line}"
+    assert denial(verb, "leases") in msg, line
+    assert c.emu.sa_name in msg, line
+    return line
+
+
 def case_lease_create(c):
     c.start(extra=c.leader_args, ready=False)
-    line = wait_for(lambda: logged(c.op, "elector", "cannot create lease:", denial("create", "leases")), 30,
-                    "elector log")
-    assert c.emu.sa_name in line["message"]
+    elector_denial(c, "create", "create")
 
 
 def case_lease_get(c):
     c.start(extra=c.leader_args, ready=False)
-    line = wait_for(lambda: logged(c.op, "elector", "cannot read lease:", denial("get", "leases")), 30,
-                    "elector log")
-    assert c.emu.sa_name in line["message"]
+    elector_denial(c, "get", "read")
 
 
 def case_lease_update(c):
     """The first create acquires the Lease; renewing it needs update."""
     c.start(extra=c.leader_args, ready=False)
-    line = wait_for(lambda: logged(c.op, "elector", "cannot update lease:", denial("update", "leases")), 30,
-                    "elector log")
-    assert c.emu.sa_name in line["message"]
+    elector_denial(c, "update", "update")
 
 
 CASES = {

@@ -276,6 +276,9 @@ def test_workers_from_set_and_from_file():
     ({"watchNamespaces": ["Not_A_Namespace"]}, "watchNamespaces"),
     ({"terminationGracePeriodSeconds": 5}, "terminationGracePeriodSeconds"),
     ({"probes": {"port": 70000}}, "port"),
+    # the apiserver rejects a liveness successThreshold other than 1
+    ({"probes": {"liveness": {"successThreshold": 2}}}, "successThreshold"),
+    ({"probes": {"liveness": {"successThreshold": 0}}}, "successThreshold"),
     ({"metrics": {"serviceMonitor": {"enabled": True, "interval": "10s", "scrapeTimeout": "1m"}}},
      "must not be longer than its interval"),
     ({"metrics": {"serviceMonitor": {"interval": "often"}}}, "interval"),
@@ -284,6 +287,15 @@ def test_workers_from_set_and_from_file():
 def test_bad_values_are_refused(bad, msg):
     err = render_error(values=bad)
     assert msg in err
+
+
+def test_liveness_success_threshold_may_be_1():
+    for r in (render(values={"probes": {"liveness": {"successThreshold": 1}}}),
+              render("--set", "probes.liveness.successThreshold=1")):
+        assert r.container["livenessProbe"]["successThreshold"] == 1
+    # readiness probes may need several successes
+    r = render(values={"probes": {"readiness": {"successThreshold": 2}}})
+    assert r.container["readinessProbe"]["successThreshold"] == 2
 
 
 # ------------------------------------------------------------ operator flags
@@ -652,33 +664,225 @@ def test_user_roles(default):
     assert on["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"] == "true"
 
 
-def _api_resources_in_code():
-    """(group, plural) of every apiserver path the C sources build."""
-    found = set()
-    srcs = [f for d in ("common", "kube", "proto", "supervisor", "worker", "watcher", "elector")
-            for f in glob.glob(os.path.join(ROOT, d, "*.c"))]
-    for f in srcs:
-        text = re.sub(r"/\*.*?\*/", "", open(f).read(), flags=re.S)
-        for m in re.finditer(r'"/(api/v1|apis/([a-z0-9.-]+)/v[0-9a-z]+)([^"]*)"', text):
-            group = m.group(2) or ""
-            rest = m.group(3)
-            plural = re.search(r"/namespaces/%s/([a-z]+)", rest)
-            if plural:
-                found.add((group, plural.group(1)))
+# (group, resource, verb) of every apiserver request the C sources make, derived from the code:
+# the request functions (kube_request and the wrappers that pass their method and path on to it,
+# such as worker/wreq.c's wreq_do), the path each call site passes (a path builder such as
+# wreq_bundle_path(ns, NAME-or-NULL), or a path snprintf'd from a literal, as elector/lease.c
+# does), the method (a literal, or `cond ? "A" : "B"` paired with the path's `cond ? X : Y`), and
+# the reflectors (kube/kube_reflector.c lists and watches the collections fh-watcher's table
+# names). RBAC's verbs: GET of one object = get, of a collection = list, ?watch = watch,
+# POST = create, PUT = update, PATCH = patch, DELETE = delete (deletecollection on a
+# collection); a subresource is resource/sub. An ownerReference with blockOwnerDeletion: true
+# needs update on the owner's finalizers (OwnerReferencesPermissionEnforcement).
+API_DIRS = ("kube", "watcher", "worker", "elector")
+PREFIX_RE = r'"/(?:api/v1|apis/([a-z0-9.-]+)/v[0-9a-z]+)'
+METHOD_VERB = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+
+
+def _c_sources(dirs=API_DIRS):
+    out = {}
+    for d in dirs:
+        for f in sorted(glob.glob(os.path.join(ROOT, d, "*.c"))):
+            text = re.sub(r"/\*.*?\*/", " ", open(f).read(), flags=re.S)
+            out[os.path.relpath(f, ROOT)] = re.sub(r"//[^\n]*", "", text)
+    return out
+
+
+def _functions(text):
+    """name -> (parameter names, body) of every function defined at file level (this tree's
+    style: the name at the start of a line, the braces of the body alone on their lines)."""
+    out = {}
+    for m in re.finditer(r"^(\w+)\(([^)]*)\)\s*\n\{\n(.*?)^\}", text, flags=re.M | re.S):
+        params = [re.findall(r"\w+", p)[-1] for p in m.group(2).split(",") if re.findall(r"\w+", p)]
+        out[m.group(1)] = (params, m.group(3))
+    return out
+
+
+def _args(text, start):
+    """The top-level, comma-separated arguments of the call whose "(" is at text[start]."""
+    depth, cur, out, i, quote = 0, "", [], start, None
+    while True:
+        c = text[i]
+        if quote:
+            cur += c
+            if c == "\\":
+                cur += text[i + 1]
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+            cur += c
+        elif c in "([{":
+            depth += 1
+            if depth > 1:
+                cur += c
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                out.append(cur.strip())
+                return out
+            cur += c
+        elif c == "," and depth == 1:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += c
+        i += 1
+
+
+def _alternatives(expr):
+    """[(condition, branch, value)] of expr: `c ? A : B` gives two, anything else one."""
+    m = re.fullmatch(r"\(?\s*(!?[\w>.-]+)\s*\?\s*(.+?)\s*:\s*(.+?)\s*\)?", expr.strip())
+    if m:
+        return [(m.group(1), True, m.group(2)), (m.group(1), False, m.group(3))]
+    return [(None, None, expr.strip())]
+
+
+def _api_calls_in_code():
+    srcs = _c_sources()
+    funcs = {}
+    for f, text in srcs.items():
+        for name, (params, body) in _functions(text).items():
+            funcs[name] = (f, params, body)
+
+    # path builders: return ns_path("/apis/G/V", ns, "plural", name, "/sub"-or-NULL)
+    builders = {}
+    for name, (f, params, body) in funcs.items():
+        m = re.search(r"return\s+\w+\(\s*" + PREFIX_RE + r'"\s*,\s*\w+\s*,\s*"([a-z]+)"\s*,\s*(\w+)\s*,'
+                      r'\s*(?:"/([a-z]+)"|NULL)\s*\)', body)
+        if m:
+            assert params.index(m.group(3)) >= 0
+            builders[name] = (m.group(1) or "", m.group(2) + ("/" + m.group(4) if m.group(4) else ""),
+                              params.index(m.group(3)))
+    assert {"wreq_secret_path", "wreq_bundle_path", "wreq_fh_status_path"} <= set(builders), builders
+
+    # paths kept in struct fields: snprintf(e->FIELD, n, "/apis/G/V/namespaces/%s/plural", ...)
+    # (a collection), snprintf(e->OTHER, n, "%s/%s", e->FIELD, name) (one object of it)
+    fields = {}
+    for f, text in srcs.items():
+        for m in re.finditer(r"snprintf\(\s*(\w+->\w+)\s*,\s*\w+\s*,\s*" + PREFIX_RE +
+                             r'[^"]*/([a-z]+)"', text):
+            fields[m.group(1)] = (m.group(2) or "", m.group(3), False)
+        for m in re.finditer(r'snprintf\(\s*(\w+->\w+)\s*,\s*\w+\s*,\s*"%s/%s"\s*,\s*(\w+->\w+)\s*,', text):
+            if m.group(2) in fields:
+                g, r, _ = fields[m.group(2)]
+                fields[m.group(1)] = (g, r, True)
+
+    def resolve_path(expr, body):
+        """[(condition, branch, group, resource, is_one)] for a path expression."""
+        out = []
+        for cond, br, e in _alternatives(expr):
+            if e in fields:
+                out.append((cond, br) + fields[e])
                 continue
-            # the plural is the next string literal: NSPATH(prefix, "plural")
-            # or ns_path(prefix, ns, "plural", ...)
-            nxt = re.match(r'[^;"]{0,40}"([a-z]+)"', text[m.end():])
-            assert nxt, "cannot tell the resource of %s in %s" % (m.group(0), f)
-            found.add((group, nxt.group(1)))
-    return found
+            m = re.search(r"\b" + re.escape(e) + r"\s*=\s*(\w+)\(", body)
+            assert m and m.group(1) in builders, "cannot tell which path %r is" % e
+            g, r, name_at = builders[m.group(1)]
+            name = _args(body, m.end() - 1)[name_at]
+            for ncond, nbr, n in _alternatives(name):
+                out.append((ncond, nbr, g, r, n != "NULL"))
+        return out
+
+    # request functions: kube_request(client, method, path, ...), and every function that
+    # passes its own method and path parameters on to a request function
+    requests = {"kube_request": (1, 2)}
+    grew = True
+    while grew:
+        grew = False
+        for name, (f, params, body) in funcs.items():
+            for rq, (mi, pi) in list(requests.items()):
+                for m in re.finditer(r"\b%s\(" % rq, body):
+                    a = _args(body, m.end() - 1)
+                    if a[mi] in params and a[pi] in params and name not in requests:
+                        requests[name] = (params.index(a[mi]), params.index(a[pi]))
+                        grew = True
+    calls = set()
+    sites = 0
+    for name, (f, params, body) in funcs.items():
+        if name in requests:
+            continue
+        for rq, (mi, pi) in requests.items():
+            for m in re.finditer(r"\b%s\(" % rq, body):
+                a = _args(body, m.end() - 1)
+                methods = _alternatives(a[mi])
+                paths = resolve_path(a[pi], body)
+                sites += 1
+                for mc, mb, method in methods:
+                    method = method.strip('"')
+                    assert method in ("GET", "POST", "PUT", "PATCH", "DELETE"), "%s: method %r" % (f, method)
+                    for pc, pb, g, r, one in paths:
+                        if mc and pc and mc == pc and mb != pb:
+                            continue  # create ? "POST" : "PUT" with create ? collection : one
+                        if method == "GET":
+                            verb = "get" if one else "list"
+                        elif method == "DELETE":
+                            verb = "delete" if one else "deletecollection"
+                        else:
+                            verb = METHOD_VERB[method]
+                        calls.add((g, r, verb))
+    assert sites >= 6, "found only %d request call sites" % sites
+
+    # reflectors: fh-watcher's table of (prefix, plural) collections, listed and watched by
+    # kube/kube_reflector.c
+    refl = srcs["kube/kube_reflector.c"]
+    assert re.search(r'append_param\(&r->url, "watch", "1"', refl), "the reflector no longer watches"
+    assert re.search(r'append_param\(&r->url, "limit"', refl), "the reflector no longer lists"
+    watched = set()
+    for f, text in srcs.items():
+        if f.startswith("watcher/"):
+            for m in re.finditer(PREFIX_RE + r'"\s*,\s*"([a-z]+)"', text):
+                watched.add((m.group(1) or "", m.group(2)))
+    assert len(watched) == 3, watched
+    for g, r in watched:
+        calls |= {(g, r, "list"), (g, r, "watch")}
+
+    # blockOwnerDeletion: update on the owner's finalizers subresource
+    consts = dict(re.findall(r'^#define\s+(\w+)\s+"([^"]*)"', "".join(
+        open(h).read() for h in glob.glob(os.path.join(ROOT, "include", "*.h"))), flags=re.M))
+    crds = [yaml.safe_load(open(c)) for c in glob.glob(os.path.join(CHART, "crds", "*.yaml"))]
+    for f, text in srcs.items():
+        for name, (_, body) in _functions(text).items():
+            if re.search(r'AddTrueToObject\(\s*\w+\s*,\s*"blockOwnerDeletion"\s*\)', body):
+                kind = re.search(r'"kind"\s*,\s*(\w+|"\w+")\s*\)', body).group(1)
+                api = re.search(r'"apiVersion"\s*,\s*(\w+|"[^"]+")\s*\)', body).group(1)
+                kind, api = consts.get(kind, kind.strip('"')), consts.get(api, api.strip('"'))
+                [crd] = [c for c in crds if c["spec"]["names"]["kind"] == kind]
+                assert api.split("/")[0] == crd["spec"]["group"]
+                calls.add((crd["spec"]["group"], crd["spec"]["names"]["plural"] + "/finalizers", "update"))
+    return calls
+
+
+def _granted(r):
+    roles = [r.one("ClusterRole", FULL), r.one("Role", FULL + "-leader-election")]
+    return {(g, res, v) for role in roles for rule in role["rules"] for g in rule["apiGroups"]
+            for res in rule["resources"] for v in rule["verbs"]}
 
 
 def test_rbac_covers_exactly_the_resources_the_code_calls(default):
-    code = _api_resources_in_code()
-    rules = OPERATOR_RULES + lease_rules()
-    granted = {(g, r.split("/")[0]) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]}
-    assert code == granted, "code calls %s, RBAC grants %s" % (sorted(code), sorted(granted))
+    """Each (group, resource, verb) the C code uses is granted, and nothing else is."""
+    code = _api_calls_in_code()
+    granted = _granted(default)
+    assert code == granted, "code uses %s\nRBAC grants %s\nmissing %s, unused %s" % (
+        sorted(code), sorted(granted), sorted(code - granted), sorted(granted - code))
+    # the same in namespaced mode (Roles instead of the ClusterRole)
+    ns = render("--set", "watchNamespaces={a,b}")
+    for n in ("a", "b"):
+        assert {(g, res, v) for rule in ns.one("Role", FULL, n)["rules"] for g in rule["apiGroups"]
+                for res in rule["resources"] for v in rule["verbs"]} == {
+            t for t in code if t[1] != "leases"}
+
+
+def test_api_call_derivation_sees_every_verb():
+    """The derivation itself: what it finds per file kind (so a parse gap cannot pass silently)."""
+    code = _api_calls_in_code()
+    assert ("", "secrets", "get") in code and ("fleet.cattle.io", "bundles", "create") in code
+    assert ("fleet.cattle.io", "bundles", "patch") in code and ("fleet.cattle.io", "bundles", "delete") in code
+    assert ("riverpointtechnology.com", "fleethandshakes/status", "patch") in code
+    assert ("coordination.k8s.io", "leases", "create") in code and ("coordination.k8s.io", "leases", "update") in code
+    # the POST goes to the collection and the PUT to the object: no "create one"/"update all" mixups
+    assert ("coordination.k8s.io", "leases", "list") not in code
+    assert not [t for t in code if t[2] == "deletecollection"]
 
 
 # ------------------------------------------------------------ metadata and docs
@@ -727,3 +931,24 @@ def test_readme_values_table_lists_every_value():
             if isinstance(default, (bool, int, str)) and not isinstance(default, dict):
                 want = str(default).lower() if isinstance(default, bool) else str(default)
                 assert shown == (want if want != "" else '""'), "%s: README says %s, values.yaml %r" % (p, shown, default)
+
+
+@pytest.mark.parametrize("readme", ["README.md", "helm/fleet-handshake/README.md"])
+def test_upgrade_instructions_apply_the_crd_first_and_keep_new_defaults(readme):
+    """`helm upgrade --reuse-values` replaces the new chart's defaults with the old release's
+    values; Helm never upgrades crds/. Every documented upgrade applies the CRD, then upgrades
+    with --reset-then-reuse-values or -f."""
+    text = open(os.path.join(ROOT, readme)).read()
+    blocks = [b.replace("\\\n", " ") for b in re.findall(r"^```[A-Za-z]*\n(.*?)^```", text, flags=re.M | re.S)]
+    upgrades = [b for b in blocks if "helm upgrade" in b]
+    assert upgrades, "%s documents no helm upgrade" % readme
+    for b in upgrades:
+        lines = [l.split("#", 1)[0].strip() for l in b.splitlines()]
+        up = next(i for i, l in enumerate(lines) if l.startswith("helm upgrade"))
+        crd = [i for i, l in enumerate(lines) if re.match(r"kubectl apply .*-f \S*crds/?", l)]
+        assert crd and crd[0] < up, "%s: apply the CRD before helm upgrade:\n%s" % (readme, b)
+        cmd = lines[up]
+        assert "--reuse-values" not in cmd.split(), "%s: --reuse-values drops new defaults" % readme
+        assert "--reset-then-reuse-values" in cmd.split() or re.search(r"(^| )(-f|--values) ", cmd), cmd
+    assert "--reset-then-reuse-values" in text and "3.14" in text
+    assert re.search(r"-f my-values\.yaml", text)

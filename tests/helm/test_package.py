@@ -137,3 +137,114 @@ def test_make_chart_target(tmp_path):
     assert p.returncode == 0
     assert "scripts/package-chart.sh helm/fleet-handshake dist" in p.stdout
     assert "/dist/" in open(os.path.join(ROOT, ".gitignore")).read().split()
+
+
+# ------------------------------------------------------------ SemVer order and merging old indexes
+
+def chart_at(tmp_path, version, name="fleet-handshake"):
+    chart = tmp_path / ("src-" + version) / name
+    shutil.copytree(CHART, chart)
+    meta = (chart / "Chart.yaml").read_text()
+    assert "\nversion: 0.1.0\n" in meta
+    (chart / "Chart.yaml").write_text(meta.replace("\nversion: 0.1.0\n", "\nversion: %s\n" % version, 1))
+    return chart
+
+
+def versions(index_file, name="fleet-handshake"):
+    return [e["version"] for e in yaml.safe_load(open(index_file))["entries"][name]]
+
+
+def package_version(tmp_path, dist, version, **env):
+    e = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    e.pop("CHART_REPO_URL", None)
+    e.pop("CHART_REPO_INDEX", None)
+    e.update(env)
+    return subprocess.run(["bash", SCRIPT, str(chart_at(tmp_path, version)), str(dist)], env=e,
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def test_index_sorts_by_semver_precedence(tmp_path):
+    # SemVer 2.0.0 section 11's own example, plus numeric identifiers compared numerically
+    # (rc.10 after rc.9), numeric before alphanumeric, a longer list after its prefix
+    newest_first = ["10.0.0", "2.0.0", "1.0.0", "1.0.0-rc.10", "1.0.0-rc.9", "1.0.0-rc.1.1", "1.0.0-rc.1",
+                    "1.0.0-beta.11", "1.0.0-beta.2", "1.0.0-beta", "1.0.0-alpha.beta", "1.0.0-alpha.1",
+                    "1.0.0-alpha", "1.0.0-2", "1.0.0-1", "0.10.0", "0.9.0"]
+    dist = tmp_path / "dist"
+    for v in sorted(newest_first):  # packaged in string order, which is not the SemVer order
+        p = package_version(tmp_path, dist, v)
+        assert p.returncode == 0, p.stderr
+    assert versions(dist / "index.yaml") == newest_first
+
+
+@pytest.mark.parametrize("bad", ["1.0", "01.0.0", "1.0.0-01", "1.0.0-rc..1", "1.0.0+", "1.0.0-"])
+def test_version_must_be_semver2(tmp_path, bad):
+    p = package_version(tmp_path, tmp_path / "dist", bad)
+    assert p.returncode != 0 and "is not SemVer 2" in p.stderr
+
+
+def published(tmp_path):
+    """A published repository with 0.1.0 and 0.1.1 (absolute urls) and another chart's entry."""
+    site = tmp_path / "site"
+    for v in ("0.1.0", "0.1.1"):
+        p = package_version(tmp_path, site, v, CHART_REPO_URL="https://charts.example.org/fh")
+        assert p.returncode == 0, p.stderr
+    idx = yaml.safe_load(open(site / "index.yaml"))
+    idx["entries"]["other-chart"] = [{"name": "other-chart", "version": "3.0.0", "apiVersion": "v2",
+                                      "urls": ["https://charts.example.org/fh/other-chart-3.0.0.tgz"],
+                                      "digest": "0" * 64, "created": "2020-01-01T00:00:00.000000Z"}]
+    with open(site / "index.yaml", "w") as f:
+        yaml.safe_dump(idx, f)
+    return site, idx
+
+
+def test_chart_repo_index_is_merged(tmp_path):
+    """CHART_REPO_INDEX: the published index's versions stay (as they were), new ones join."""
+    site, old = published(tmp_path)
+    dist = tmp_path / "dist"  # a fresh checkout: only the new version is built
+    p = package_version(tmp_path, dist, "0.2.0", CHART_REPO_INDEX=str(site / "index.yaml"),
+                        CHART_REPO_URL="https://charts.example.org/fh")
+    assert p.returncode == 0, p.stderr
+    idx = yaml.safe_load(open(dist / "index.yaml"))
+    assert versions(dist / "index.yaml") == ["0.2.0", "0.1.1", "0.1.0"]
+    by_version = {e["version"]: e for e in idx["entries"]["fleet-handshake"]}
+    for e in old["entries"]["fleet-handshake"]:
+        assert by_version[e["version"]] == e  # kept verbatim: digest, created, urls
+    assert idx["entries"]["other-chart"] == old["entries"]["other-chart"]
+    new = by_version["0.2.0"]
+    assert new["urls"] == ["https://charts.example.org/fh/fleet-handshake-0.2.0.tgz"]
+    assert new["digest"] == hashlib.sha256(open(dist / "fleet-handshake-0.2.0.tgz", "rb").read()).hexdigest()
+
+
+def test_a_rebuilt_version_replaces_its_old_entry(tmp_path):
+    site, old = published(tmp_path)
+    dist = tmp_path / "dist"
+    chart = chart_at(tmp_path / "changed", "0.1.1")
+    (chart / "README.md").write_text((chart / "README.md").read_text() + "\nchanged\n")
+    p = subprocess.run(["bash", SCRIPT, str(chart), str(dist)], capture_output=True, text=True, cwd=ROOT,
+                       env=dict(os.environ, SOURCE_DATE_EPOCH="1700000000", CHART_REPO_INDEX=str(site / "index.yaml")))
+    assert p.returncode == 0, p.stderr
+    idx = yaml.safe_load(open(dist / "index.yaml"))
+    [e] = [e for e in idx["entries"]["fleet-handshake"] if e["version"] == "0.1.1"]
+    assert e["digest"] == hashlib.sha256(open(dist / "fleet-handshake-0.1.1.tgz", "rb").read()).hexdigest()
+    assert e["urls"] == ["fleet-handshake-0.1.1.tgz"]
+    assert versions(dist / "index.yaml") == ["0.1.1", "0.1.0"]
+
+
+def test_existing_dist_index_keeps_versions_not_rebuilt(tmp_path):
+    """dist/index.yaml already there (a previous run, or the published index downloaded into
+    dist/): its versions stay even when their archives are not in dist/."""
+    dist = tmp_path / "dist"
+    assert package_version(tmp_path, dist, "0.1.0").returncode == 0
+    first = yaml.safe_load(open(dist / "index.yaml"))["entries"]["fleet-handshake"][0]
+    os.unlink(dist / "fleet-handshake-0.1.0.tgz")
+    p = package_version(tmp_path, dist, "0.2.0")
+    assert p.returncode == 0, p.stderr
+    assert "1 kept from the old index" in p.stdout
+    assert versions(dist / "index.yaml") == ["0.2.0", "0.1.0"]
+    assert yaml.safe_load(open(dist / "index.yaml"))["entries"]["fleet-handshake"][1] == first
+
+
+def test_chart_repo_index_must_exist(tmp_path):
+    p = package_version(tmp_path, tmp_path / "dist", "0.1.0", CHART_REPO_INDEX=str(tmp_path / "nope.yaml"))
+    assert p.returncode != 0 and "CHART_REPO_INDEX" in p.stderr and "no such file" in p.stderr
+    assert not (tmp_path / "dist" / "index.yaml").exists()

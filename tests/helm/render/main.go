@@ -14,25 +14,38 @@
 //	  --notes                 also print the rendered NOTES.txt after "NOTES:"
 //	  --dump-values           print the final .Values as JSON instead
 //
-// What it reproduces from Helm 3: chart loading with .helmignore (also from
-// a packaged .tgz), values parsed like sigs.k8s.io/yaml (numbers float64),
-// -f merging, --set typing (int64/bool/null), coalescing with the chart's
-// values.yaml (maps merged, null deletes a key), values.schema.json
-// validation (gojsonschema, draft 7), the kubeVersion constraint, the
-// template engine (text/template, missingkey=zero and "<no value>" removed,
-// sprig without env/expandenv, include/tpl/required/fail/lookup/toYaml/
-// fromYaml/toJson/fromJson and the Array variants, .Files), the render
-// context (.Values .Release .Chart .Capabilities .Template .Files), the
-// manifest split on "---", the install-order sort by kind, the "# Source:"
-// headers and the "execution error at (file:line:col): msg" error form.
+// What it reproduces from Helm 3 (`helm template`, client-only): chart
+// loading with .helmignore (also from a packaged .tgz), values parsed like
+// sigs.k8s.io/yaml (numbers float64), -f merging, --set typing
+// (int64/bool/null), coalescing with the chart's values.yaml (maps merged,
+// null deletes a key), values.schema.json validation (gojsonschema, draft
+// 7), the kubeVersion constraint, the template engine (text/template,
+// missingkey=zero and "<no value>" removed, sprig without env/expandenv,
+// include/tpl/required/fail/lookup/toYaml/fromYaml/toJson/fromJson and the
+// Array variants), the render context (.Values .Release .Chart
+// .Capabilities .Template .Files), .Values as chartutil.Values (AsMap,
+// YAML, Table, PathValue, Encode at the top level), .Files (Get, GetBytes,
+// Lines, AsConfig, AsSecrets, and Glob with gobwas/glob's syntax: "**"
+// crosses "/", {a,b}, [!x]; a bad pattern matches everything),
+// .Capabilities.HelmVersion as Helm's BuildInfo struct (Version, GitCommit,
+// GitTreeState, GoVersion), .Capabilities.APIVersions as Helm's
+// DefaultVersionSet (group/versions only, independent of --kube-version)
+// plus -a/--api-versions (repeatable, comma-separated), the manifest split
+// on "---", the install-order sort by kind, the "# Source:" headers and the
+// "execution error at (file:line:col): msg" error form.
 // Not reproduced: subcharts/dependencies, hooks handling, toToml, lookup
-// against a cluster (it returns an empty map, as helm template does).
+// against a cluster (it returns an empty map, as helm template does),
+// --validate (a live cluster's discovery, which is what would add kinds such
+// as "apps/v1/Deployment" to APIVersions), the exact version set of every
+// Helm release (the set below is one release's: older Helm releases lack the
+// newest alpha/beta group/versions), GitCommit (empty).
 package main
 
 import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +54,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -602,15 +616,104 @@ func (f Files) Lines(name string) []string {
 	return strings.Split(strings.TrimSuffix(string(f[name]), "\n"), "\n")
 }
 
-// Glob - the files matching a pattern
+// Glob - the files matching a pattern, with the syntax of Helm's
+// github.com/gobwas/glob compiled with '/' as the separator: "*" and "?"
+// stay within one path segment, "**" crosses segments, [abc] [a-z] [!abc]
+// classes, {a,b} alternatives (nested), "\\" escapes. A pattern that does
+// not compile matches every file, as Helm falls back to "**".
 func (f Files) Glob(pattern string) Files {
+	re, err := compileGlob(pattern)
+	if err != nil {
+		re, _ = compileGlob("**")
+	}
 	out := Files{}
 	for k, v := range f {
-		if ok, _ := path.Match(pattern, k); ok {
+		if re.MatchString(k) {
 			out[k] = v
 		}
 	}
 	return out
+}
+
+// compileGlob - a gobwas/glob pattern (separator '/') as a regexp
+func compileGlob(pattern string) (*regexp.Regexp, error) {
+	p := []rune(pattern)
+	var b strings.Builder
+	b.WriteString(`\A(?:`)
+	depth := 0
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
+		case '\\':
+			if i+1 >= len(p) {
+				return nil, errors.New("glob: unexpected end of pattern after \\")
+			}
+			i++
+			b.WriteString(regexp.QuoteMeta(string(p[i])))
+		case '*':
+			if i+1 < len(p) && p[i+1] == '*' {
+				for i+1 < len(p) && p[i+1] == '*' {
+					i++
+				}
+				b.WriteString(`.*`)
+			} else {
+				b.WriteString(`[^/]*`)
+			}
+		case '?':
+			b.WriteString(`[^/]`)
+		case '[':
+			j := i + 1
+			neg := j < len(p) && p[j] == '!'
+			if neg {
+				j++
+			}
+			k := j
+			for k < len(p) && p[k] != ']' {
+				k++
+			}
+			if k >= len(p) || k == j {
+				return nil, errors.New("glob: unterminated or empty character class")
+			}
+			b.WriteString("[")
+			if neg {
+				b.WriteString("^")
+			}
+			for _, r := range p[j:k] {
+				if r == '-' && k-j == 3 && p[j+1] == '-' {
+					b.WriteRune('-') // the range of [a-z]
+					continue
+				}
+				if strings.ContainsRune(`\[]^-`, r) {
+					b.WriteRune('\\')
+				}
+				b.WriteRune(r)
+			}
+			b.WriteString("]")
+			i = k
+		case '{':
+			depth++
+			b.WriteString("(?:")
+		case '}':
+			if depth == 0 {
+				b.WriteString(regexp.QuoteMeta("}"))
+				continue
+			}
+			depth--
+			b.WriteString(")")
+		case ',':
+			if depth > 0 {
+				b.WriteString("|")
+			} else {
+				b.WriteString(",")
+			}
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	if depth != 0 {
+		return nil, errors.New("glob: unterminated {")
+	}
+	b.WriteString(`)\z`)
+	return regexp.Compile(b.String())
 }
 
 // AsConfig - the files as ConfigMap data (YAML, base names as keys)
@@ -654,26 +757,161 @@ func (v VersionSet) Has(s string) bool {
 	return false
 }
 
+// BuildInfo is .Capabilities.HelmVersion, Helm's internal/version.BuildInfo.
+type BuildInfo struct {
+	Version      string `json:"version,omitempty"`
+	GitCommit    string `json:"git_commit,omitempty"`
+	GitTreeState string `json:"git_tree_state,omitempty"`
+	GoVersion    string `json:"go_version,omitempty"`
+}
+
+// helmVersion - the Helm release whose `helm template` this renderer stands
+// in for (its version set is defaultAPIVersions below)
+var helmVersion = BuildInfo{Version: "v3.21.0", GitTreeState: "clean", GoVersion: runtime.Version()}
+
 // Capabilities is .Capabilities.
 type Capabilities struct {
 	KubeVersion KubeVersion
 	APIVersions VersionSet
-	HelmVersion map[string]string
+	HelmVersion BuildInfo
 }
 
-// the built-in API group versions of a current apiserver, and the kinds a
-// chart commonly probes for (Helm's default set is generated the same way)
+// defaultAPIVersions - Helm's DefaultVersionSet, what `helm template`
+// (client-only: no cluster is asked) puts in .Capabilities.APIVersions: the
+// group/versions of client-go's scheme plus apiextensions v1beta1/v1, as
+// Helm's own snapshot of it lists them (pkg/chart/common, client-go v0.36
+// era). Only group/versions: kinds ("apps/v1/Deployment") appear in Helm's
+// set only when it asks a live cluster's discovery (helm install/upgrade,
+// template --validate), so `helm template` answers Has "apps/v1/Deployment"
+// with false, as this renderer does. Helm's set is compiled in: it does not
+// change with --kube-version. --api-versions adds to it.
 var defaultAPIVersions = []string{
-	"v1", "admissionregistration.k8s.io/v1", "apiextensions.k8s.io/v1",
-	"apiregistration.k8s.io/v1", "apps/v1", "authentication.k8s.io/v1",
-	"authorization.k8s.io/v1", "autoscaling/v1", "autoscaling/v2", "batch/v1",
-	"certificates.k8s.io/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
-	"events.k8s.io/v1", "flowcontrol.apiserver.k8s.io/v1", "networking.k8s.io/v1",
-	"node.k8s.io/v1", "policy/v1", "rbac.authorization.k8s.io/v1",
-	"scheduling.k8s.io/v1", "storage.k8s.io/v1",
-	"apps/v1/Deployment", "policy/v1/PodDisruptionBudget",
-	"rbac.authorization.k8s.io/v1/ClusterRole", "rbac.authorization.k8s.io/v1/Role",
-	"coordination.k8s.io/v1/Lease", "apiextensions.k8s.io/v1/CustomResourceDefinition",
+	"v1",
+	"admissionregistration.k8s.io/v1",
+	"admissionregistration.k8s.io/v1alpha1",
+	"admissionregistration.k8s.io/v1beta1",
+	"internal.apiserver.k8s.io/v1alpha1",
+	"apps/v1",
+	"apps/v1beta1",
+	"apps/v1beta2",
+	"authentication.k8s.io/v1",
+	"authentication.k8s.io/v1alpha1",
+	"authentication.k8s.io/v1beta1",
+	"authorization.k8s.io/v1",
+	"authorization.k8s.io/v1beta1",
+	"autoscaling/v1",
+	"autoscaling/v2",
+	"batch/v1",
+	"batch/v1beta1",
+	"certificates.k8s.io/v1",
+	"certificates.k8s.io/v1beta1",
+	"certificates.k8s.io/v1alpha1",
+	"coordination.k8s.io/v1alpha2",
+	"coordination.k8s.io/v1beta1",
+	"coordination.k8s.io/v1",
+	"discovery.k8s.io/v1",
+	"discovery.k8s.io/v1beta1",
+	"events.k8s.io/v1",
+	"events.k8s.io/v1beta1",
+	"extensions/v1beta1",
+	"flowcontrol.apiserver.k8s.io/v1",
+	"flowcontrol.apiserver.k8s.io/v1beta1",
+	"flowcontrol.apiserver.k8s.io/v1beta2",
+	"flowcontrol.apiserver.k8s.io/v1beta3",
+	"networking.k8s.io/v1",
+	"networking.k8s.io/v1beta1",
+	"node.k8s.io/v1",
+	"node.k8s.io/v1alpha1",
+	"node.k8s.io/v1beta1",
+	"policy/v1",
+	"policy/v1beta1",
+	"rbac.authorization.k8s.io/v1",
+	"rbac.authorization.k8s.io/v1beta1",
+	"rbac.authorization.k8s.io/v1alpha1",
+	"resource.k8s.io/v1",
+	"resource.k8s.io/v1beta2",
+	"resource.k8s.io/v1beta1",
+	"resource.k8s.io/v1alpha3",
+	"scheduling.k8s.io/v1alpha2",
+	"scheduling.k8s.io/v1beta1",
+	"scheduling.k8s.io/v1",
+	"storage.k8s.io/v1beta1",
+	"storage.k8s.io/v1",
+	"storage.k8s.io/v1alpha1",
+	"storagemigration.k8s.io/v1beta1",
+	"apiextensions.k8s.io/v1beta1",
+	"apiextensions.k8s.io/v1",
+}
+
+// Values is .Values, Helm's chartutil.Values: a map whose methods a
+// template can call (.Values.AsMap, .Values.YAML, (.Values.Table "a.b"),
+// (.Values.PathValue "a.b")). As in Helm, only the top level has them
+// (nested tables are plain maps), and a key named like a method is hidden
+// by it.
+type Values map[string]interface{}
+
+// YAML - the values as YAML (sigs.k8s.io/yaml)
+func (v Values) YAML() (string, error) {
+	b, err := yaml.Marshal(v)
+	return string(b), err
+}
+
+// AsMap - the values as a plain map
+func (v Values) AsMap() map[string]interface{} {
+	if len(v) == 0 {
+		return map[string]interface{}{}
+	}
+	return v
+}
+
+// Encode - the values as YAML to w
+func (v Values) Encode(w io.Writer) error {
+	out, err := yaml.Marshal(v)
+	if err == nil {
+		_, err = w.Write(out)
+	}
+	return err
+}
+
+// Table - the table at a dotted path
+func (v Values) Table(name string) (Values, error) {
+	table := v
+	for _, n := range strings.Split(name, ".") {
+		next, ok := table[n]
+		if !ok {
+			return table, fmt.Errorf("%q is not a table", n)
+		}
+		m, ok := next.(map[string]interface{})
+		if !ok {
+			if vv, ok := next.(Values); ok {
+				m = vv
+			} else {
+				return Values{}, fmt.Errorf("%q is not a table", n)
+			}
+		}
+		table = m
+	}
+	return table, nil
+}
+
+// PathValue - the value (not a table) at a dotted path
+func (v Values) PathValue(p string) (interface{}, error) {
+	if p == "" {
+		return nil, errors.New("YAML path cannot be empty")
+	}
+	parts := strings.Split(p, ".")
+	key := parts[len(parts)-1]
+	t := v
+	if len(parts) > 1 {
+		var err error
+		if t, err = v.Table(strings.Join(parts[:len(parts)-1], ".")); err != nil {
+			return nil, fmt.Errorf("%q is not a value", key)
+		}
+	}
+	if x, ok := t[key]; ok && !istable(x) {
+		return x, nil
+	}
+	return nil, fmt.Errorf("%q is not a value", key)
 }
 
 // ---------------------------------------------------------------- functions
@@ -870,6 +1108,9 @@ func parseArgs(args []string) (*options, error) {
 			if j := strings.Index(a, "="); j > 0 {
 				name, val, hasVal = a[:j], a[j+1:], true
 			}
+		} else if len(a) > 2 && a[0] == '-' && strings.ContainsRune("fna", rune(a[1])) {
+			// shorthand with its value attached: -fFILE, -f=FILE (pflag)
+			name, val, hasVal = a[:2], strings.TrimPrefix(a[2:], "="), true
 		}
 		next := func() (string, error) {
 			if hasVal {
@@ -902,9 +1143,14 @@ func parseArgs(args []string) (*options, error) {
 		case "--kube-version":
 			o.kubeVersion, err = next()
 		case "-a", "--api-versions":
+			// pflag StringSlice: repeatable, each value comma-separated (CSV)
 			var v string
 			v, err = next()
-			o.apiVersions = append(o.apiVersions, v)
+			if err == nil {
+				var vs []string
+				vs, err = csv.NewReader(strings.NewReader(v)).Read()
+				o.apiVersions = append(o.apiVersions, vs...)
+			}
 		case "--include-crds":
 			o.includeCRDs = true
 		case "--notes":
@@ -953,7 +1199,7 @@ func run(o *options, stdout io.Writer) error {
 			GitVersion: "v" + kv.String(),
 		},
 		APIVersions: append(VersionSet{}, defaultAPIVersions...),
-		HelmVersion: map[string]string{"version": "v3.16.0"},
+		HelmVersion: helmVersion,
 	}
 	caps.APIVersions = append(caps.APIVersions, o.apiVersions...)
 	if c.meta.KubeVersion != "" {
@@ -1013,7 +1259,7 @@ func run(o *options, stdout io.Writer) error {
 			"Revision":  1,
 			"Service":   "Helm",
 		},
-		"Values": vals,
+		"Values": Values(vals),
 		"Files":  files,
 	}
 
