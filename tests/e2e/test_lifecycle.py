@@ -159,6 +159,25 @@ def test_hand_set_bundle_namespace_is_repaired(emu, operator_factory):
     wait_for(lambda: synced(emu, "fleet-default", "ns1"), 30, "ns1 still synced")
 
 
+def test_removed_managed_by_label_is_restored(emu, operator_factory):
+    """Only labelled Bundles are watched: one whose label is removed by hand
+    leaves the watch (DELETED), and the operator must still find and repair it."""
+    emu.apply(secret_manifest("lbl", string_data={"v": "1"}))
+    emu.apply(fh_manifest("lbl", "lbl"))
+    op = operator_factory()
+    op.wait_ready()
+    wait_for(lambda: synced(emu, "fleet-default", "lbl"), 30, "lbl synced")
+    uid = emu.get(bundle_path("fleet-default", "lbl"))["metadata"]["uid"]
+    st, _ = emu.api("PATCH", bundle_path("fleet-default", "lbl"),
+                    {"metadata": {"labels": {"app.kubernetes.io/managed-by": None}}},
+                    content_type="application/merge-patch+json")
+    assert st == 200
+    wait_for(lambda: (emu.get(bundle_path("fleet-default", "lbl"))["metadata"].get("labels") or {})
+             .get("app.kubernetes.io/managed-by") == "fleet-handshake", 30, "label restored")
+    assert emu.get(bundle_path("fleet-default", "lbl"))["metadata"]["uid"] == uid   # repaired, not replaced
+    wait_for(lambda: synced(emu, "fleet-default", "lbl"), 30, "lbl still synced")
+
+
 def test_periodic_resync_and_spec_change_budget(emu, operator_factory):
     for i in range(3):
         emu.apply(secret_manifest(f"rs{i}", string_data={"v": str(i)}))

@@ -60,6 +60,7 @@ def test_watch_closed_and_compacted_mid_sync_converges(emu, operator_factory):
     op = operator_factory(workers=2)
     op.wait_ready()
     create_many(emu)
+    lists0 = sum(emu.count("list", r) for r in ("fleethandshakes", "secrets", "bundles"))
     # cut every watch and drop the history so resuming gets 410 -> relist
     emu.api("POST", "/emulator/v1/compact", {})
     emu.api("POST", "/emulator/v1/watches/close", {"afterEvents": 0})
@@ -67,6 +68,10 @@ def test_watch_closed_and_compacted_mid_sync_converges(emu, operator_factory):
     emu.api("POST", "/emulator/v1/compact", {})
     emu.api("POST", "/emulator/v1/watches/close", {"afterEvents": 3})
     wait_for(lambda: all_synced(emu, version=1), 90, "all synced after watch loss")
+    # the watches resumed from a compacted resourceVersion: 410, then a relist
+    assert sum(emu.count("list", r) for r in ("fleethandshakes", "secrets", "bundles")) > lists0
+    assert any(l.get("process") == "watcher" and "relisting" in (l.get("message") or "")
+               for l in op.loglines()), "the watcher never reported the 410 that forces a relist"
     # a change after the relist still arrives
     bump_all(emu, 2, n=3)
     wait_for(lambda: all_synced(emu, n=3, version=2), 60, "changes after relist")
