@@ -31,6 +31,8 @@ enum bsync_result {
     BSYNC_PREVIOUS_OWNER,   /* it belongs to an earlier FleetHandshake of the same name */
     BSYNC_CONFLICT,         /* still 409 after BSYNC_MAX_WRITES writes */
     BSYNC_FAILED,           /* a request failed: see fail */
+    BSYNC_OWNER_GONE,       /* an orphaned Bundle of ours, but the FleetHandshake is
+                             * gone or going: not adopted */
 };
 
 struct bsync_in {
@@ -57,6 +59,16 @@ struct bsync_out {
  */
 int bundle_sync_get(struct wreq *w, const char *ns, const char *name,
                     struct cJSON **live, struct wreq_fail *fail);
+
+/*
+ * bundle_sync_owner_alive - before adopting an orphaned Bundle, read the
+ * FleetHandshake itself (not the cache, which may lag: client-go's
+ * ControllerRefManager does the same): 1 when it exists with fh's uid and
+ * no deletionTimestamp, 0 when it is gone or being deleted (adopting would
+ * undo an orphan deletion, and the garbage collector would then delete the
+ * Bundle the user meant to keep), or a negative code with fail filled.
+ */
+int bundle_sync_owner_alive(struct wreq *w, const struct fh_spec *fh, struct wreq_fail *fail);
 
 /* bundle_sync_write - see above. Returns 0 with out->result set (out zeroed
  * first), or -FH_ENOMEM/-FH_EINVAL when it could not even try. */

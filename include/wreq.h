@@ -44,6 +44,7 @@ struct wreq_fail {
 #define WREQ_RES_SECRETS   "secrets"
 #define WREQ_RES_BUNDLES   "bundles.fleet.cattle.io"
 #define WREQ_RES_FH_STATUS "fleethandshakes.riverpointtechnology.com/status"
+#define WREQ_RES_FH        "fleethandshakes.riverpointtechnology.com"
 
 /*
  * wreq_do - kube_request, counted in w->reads (GET) or w->writes (others).
@@ -60,6 +61,9 @@ char *wreq_secret_path(const char *ns, const char *name);
 /* wreq_bundle_path - /apis/fleet.cattle.io/v1alpha1/namespaces/NS/bundles[/NAME]
  * (name NULL: the collection) */
 char *wreq_bundle_path(const char *ns, const char *name);
+
+/* wreq_fh_path - /apis/riverpointtechnology.com/v1alpha1/namespaces/NS/fleethandshakes/NAME */
+char *wreq_fh_path(const char *ns, const char *name);
 
 /* wreq_fh_status_path - /apis/riverpointtechnology.com/v1alpha1/namespaces/NS/fleethandshakes/NAME/status */
 char *wreq_fh_status_path(const char *ns, const char *name);

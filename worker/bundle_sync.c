@@ -27,6 +27,7 @@ result_name(enum bsync_result r)
     case BSYNC_FOREIGN:         return "foreign";
     case BSYNC_PREVIOUS_OWNER:  return "previous owner";
     case BSYNC_CONFLICT:        return "conflict";
+    case BSYNC_OWNER_GONE:      return "owner gone";
     case BSYNC_FAILED:          return "failed";
     }
     return "?";
@@ -56,6 +57,37 @@ bundle_sync_get(struct wreq *w, const char *ns, const char *name, cJSON **live,
         snprintf(fail->text, sizeof(fail->text), "reply is not a JSON object");
         rc = -FH_EBADREPLY;
     }
+    kube_response_clear(&resp);
+    free(path);
+    return rc;
+}
+
+/* bundle_sync_owner_alive - see header */
+int
+bundle_sync_owner_alive(struct wreq *w, const struct fh_spec *fh, struct wreq_fail *fail)
+{
+    struct kube_response resp = { 0 };
+    char *path = wreq_fh_path(fh->ns, fh->name);
+    const cJSON *meta, *uid;
+    cJSON *o = NULL;
+    int rc;
+
+    if (!path)
+        return -FH_ENOMEM;
+    rc = wreq_do(w, "GET", path, NULL, 0, &resp);
+    if (rc == 0 && resp.status == 404) {
+        rc = 0;
+    } else if (rc < 0 || kube_http_err(resp.status) < 0) {
+        wreq_fail_set(fail, rc, &resp, "get", WREQ_RES_FH, fh->ns, NULL);
+        rc = fail->err < 0 ? fail->err : -FH_EHTTP;
+    } else {
+        o = wreq_json(&resp);
+        meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+        uid = cJSON_GetObjectItemCaseSensitive(meta, "uid");
+        rc = cJSON_IsString(uid) && strcmp(uid->valuestring, fh->uid) == 0
+             && !cJSON_GetObjectItemCaseSensitive(meta, "deletionTimestamp");
+    }
+    cJSON_Delete(o);
     kube_response_clear(&resp);
     free(path);
     return rc;
@@ -103,7 +135,11 @@ recheck(struct wreq *w, const struct bsync_in *in, bool *exists, char **rv,
         return 0;
     }
     bundle_ownership(live, in->fh->uid, &own);
-    if (own == BUNDLE_FOREIGN || own == BUNDLE_PREVIOUS_OWNER) {
+    if (own == BUNDLE_ORPHAN_OURS && (rc = bundle_sync_owner_alive(w, in->fh, &out->fail)) <= 0) {
+        /* not while the FleetHandshake is going (an orphan deletion) */
+        out->result = rc < 0 ? BSYNC_FAILED : BSYNC_OWNER_GONE;
+        rc = 0;
+    } else if (own == BUNDLE_FOREIGN || own == BUNDLE_PREVIOUS_OWNER) {
         bundle_describe_owner(live, out->owner, sizeof(out->owner));
         out->result = own == BUNDLE_FOREIGN ? BSYNC_FOREIGN : BSYNC_PREVIOUS_OWNER;
         rc = 0;

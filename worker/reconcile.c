@@ -178,6 +178,28 @@ on_synced(struct rc *c, const char *rv, bool written, int64_t gen, const char *h
     return 0;
 }
 
+/* adoptable - an orphaned Bundle of ours: adopt it only if the live
+ * FleetHandshake is not being deleted. 0 to go on, 1 when decided. */
+static int
+adoptable(struct rc *c)
+{
+    struct wreq_fail fail;
+    int rc = bundle_sync_owner_alive(&c->w, &c->fh, &fail);
+
+    if (rc == -FH_ENOMEM)
+        return rc;
+    if (rc < 0) {
+        on_fail(c, &fail, FH_REASON_APPLY_FAILED, true);
+        return 1;
+    }
+    if (rc == 0) {
+        set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE,
+                    "FleetHandshake is being deleted; its orphaned Bundle is left alone");
+        return 1;
+    }
+    return 0;
+}
+
 /* classify - who owns the existing Bundle? From the watcher's metadata when
  * it names us (or an earlier FleetHandshake) as controller, else from one
  * GET. Returns 0 to go on (*live set if read; *exists cleared on 404), 1
@@ -220,6 +242,8 @@ classify(struct rc *c, enum bundle_owner *own, cJSON **live, bool *exists)
         on_owner(c, *own, who);
         return 1;
     }
+    if (*own == BUNDLE_ORPHAN_OURS)
+        return adoptable(c);
     return 0;
 }
 
@@ -312,6 +336,10 @@ write_bundle(struct rc *c, const cJSON *desired, const cJSON *secret, bool exist
     case BSYNC_FAILED:
         on_fail(c, &out.fail, FH_REASON_APPLY_FAILED, true);
         break;
+    case BSYNC_OWNER_GONE:
+        set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE,
+                    "FleetHandshake is being deleted; its orphaned Bundle is left alone");
+        break;
     }
     bsync_out_clear(&out);
     return rc;
@@ -390,6 +418,10 @@ sync(struct rc *c)
             if (own == BUNDLE_FOREIGN || own == BUNDLE_PREVIOUS_OWNER) {
                 bundle_describe_owner(live, who, sizeof(who));
                 on_owner(c, own, who);
+                goto out;
+            }
+            if (own == BUNDLE_ORPHAN_OURS && (rc = adoptable(c)) != 0) {
+                rc = rc < 0 ? rc : 0;
                 goto out;
             }
         }

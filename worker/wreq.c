@@ -63,6 +63,13 @@ wreq_bundle_path(const char *ns, const char *name)
     return ns_path("/apis/fleet.cattle.io/v1alpha1", ns, "bundles", name, NULL);
 }
 
+/* wreq_fh_path - a FleetHandshake */
+char *
+wreq_fh_path(const char *ns, const char *name)
+{
+    return ns_path("/apis/riverpointtechnology.com/v1alpha1", ns, "fleethandshakes", name, NULL);
+}
+
 /* wreq_fh_status_path - status subresource of a FleetHandshake */
 char *
 wreq_fh_status_path(const char *ns, const char *name)

@@ -470,6 +470,24 @@ def case_fh_watch(c):
     c.expect_watcher("fleethandshakes", "watch")
 
 
+def case_fh_get(c):
+    """An orphaned Bundle of ours (kept by an orphan deletion, labels intact): before adopting
+    it, the worker reads the FleetHandshake itself to make sure it is not being deleted."""
+    st, body = c.emu.api("POST", bundle_path(FH_NS), {
+        "apiVersion": "fleet.cattle.io/v1alpha1", "kind": "Bundle",
+        "metadata": {"name": c.name, "namespace": FH_NS,
+                     "labels": {"app.kubernetes.io/managed-by": "fleet-handshake",
+                                "fleethandshake.riverpointtechnology.com/name": c.name}},
+        "spec": {"resources": [{"name": "x.json", "content": "{}"}], "targets": []}})
+    assert st == 201, body
+    c.source()
+    c.start()
+    c.expect_status("get", "fleethandshakes.riverpointtechnology.com", denial("get", "fleethandshakes"))
+    c.expect_worker("get", "fleethandshakes.riverpointtechnology.com",
+                    apiserver_text=denial("get", "fleethandshakes"))
+    assert not (c.emu.get(bundle_path(FH_NS, c.name))["metadata"].get("ownerReferences"))  # not adopted
+
+
 def case_fh_status_patch(c):
     """The status write itself is denied: the Bundle is written, the logs say why status is not."""
     c.source()
@@ -615,6 +633,7 @@ def case_lease_update(c):
 CASES = {
     ("riverpointtechnology.com", "fleethandshakes", "list"): case_fh_list,
     ("riverpointtechnology.com", "fleethandshakes", "watch"): case_fh_watch,
+    ("riverpointtechnology.com", "fleethandshakes", "get"): case_fh_get,
     ("riverpointtechnology.com", "fleethandshakes/status", "patch"): case_fh_status_patch,
     ("riverpointtechnology.com", "fleethandshakes/finalizers", "update"): case_fh_finalizers_update,
     ("", "secrets", "list"): case_secrets_list,

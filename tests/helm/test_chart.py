@@ -59,6 +59,8 @@ def merge(a, b):
 OPERATOR_RULES = [
     {"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes"],
      "verbs": ["list", "watch"]},
+    {"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes"],
+     "verbs": ["get"]},
     {"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes/status"],
      "verbs": ["patch"]},
     {"apiGroups": ["riverpointtechnology.com"], "resources": ["fleethandshakes/finalizers"],

@@ -44,6 +44,9 @@
 #define FORBIDDEN ST(403, "Forbidden", "secrets \\\"db-creds\\\" is forbidden: User \\\"system:serviceaccount:fh:fh\\\" cannot get resource \\\"secrets\\\" in API group \\\"\\\" in the namespace \\\"default\\\"")
 #define REPLY_RV(rv) "{\"kind\":\"Bundle\",\"metadata\":{\"name\":\"fh1\",\"resourceVersion\":\"" rv "\",\"generation\":1}}"
 #define FH_REPLY "{\"kind\":\"FleetHandshake\",\"metadata\":{\"name\":\"fh1\",\"resourceVersion\":\"77\"}}"
+#define FH_PATH "/apis/riverpointtechnology.com/v1alpha1/namespaces/fleet-default/fleethandshakes/fh1"
+#define FH_LIVE(extra) "{\"kind\":\"FleetHandshake\",\"metadata\":{\"name\":\"fh1\",\"namespace\":" \
+    "\"fleet-default\",\"uid\":\"" FH_UID "\",\"resourceVersion\":\"70\"" extra "}}"
 
 /* ---- the scripted apiserver ------------------------------------------- */
 
@@ -846,23 +849,52 @@ test_already_exists_adopts_orphan(void **state)
     char *sec = secret_json("500", B64_1);
     char *old = secret_json("400", B64_2);
     char *live = live_bundle(fh, old, "960", m_orphan);
+    /* the live FleetHandshake is read before adopting: the cache may not
+     * know yet that it is being deleted */
     const struct call calls[] = {
         { "GET", SECRET_PATH, 200, sec, 0, 0 },
         { "POST", BUNDLES, 409, EXISTS, 0, 0 },
         { "GET", BUNDLE, 200, live, 0, 0 },
+        { "GET", FH_PATH, 200, FH_LIVE(""), 0, 0 },
         { "PATCH", BUNDLE, 200, REPLY_RV("961"), 0, 0 },
         { "PATCH", STATUS, 200, FH_REPLY, 0, 0 },
+    };
+    const struct call calls_deleting[] = {
+        { "GET", SECRET_PATH, 200, sec, 0, 0 },
+        { "POST", BUNDLES, 409, EXISTS, 0, 0 },
+        { "GET", BUNDLE, 200, live, 0, 0 },
+        { "GET", FH_PATH, 200, FH_LIVE(",\"deletionTimestamp\":\"2025-01-01T00:00:00Z\"," \
+                                       "\"finalizers\":[\"orphan\"]"), 0, 0 },
+    };
+    const struct call calls_gone[] = {
+        { "GET", SECRET_PATH, 200, sec, 0, 0 },
+        { "POST", BUNDLES, 409, EXISTS, 0, 0 },
+        { "GET", BUNDLE, 200, live, 0, 0 },
+        { "GET", FH_PATH, 404, NOTFOUND, 0, 0 },
     };
     cJSON *p;
     const cJSON *ref;
 
     (void)state;
+    /* being deleted (an orphan deletion) or gone: not adopted, no write */
+    env_init(&e, strdup(fh));
+    with_secret(&e, "500");
+    run(&e, calls_deleting, 4);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    assert_null(e.res.bundle_rv);
+    env_clear(&e);
+    env_init(&e, strdup(fh));
+    with_secret(&e, "500");
+    run(&e, calls_gone, 4);
+    assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
+    env_clear(&e);
+    /* alive: adopted */
     env_init(&e, fh);
     with_secret(&e, "500");
-    run(&e, calls, 5);
+    run(&e, calls, 6);
     assert_int_equal(e.res.outcome, PROTO_OUT_DONE);
     assert_string_equal(e.res.bundle_rv, "961");
-    p = body_json(3);
+    p = body_json(4);
     assert_string_equal(jstr(p, "metadata.resourceVersion"), "960");
     ref = cJSON_GetArrayItem(jget(p, "metadata.ownerReferences"), 0);
     assert_string_equal(jstr(ref, "uid"), FH_UID);

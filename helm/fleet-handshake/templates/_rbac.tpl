@@ -9,6 +9,12 @@ the ClusterRole (all namespaces) or by one Role per watched namespace.
 - apiGroups: ["riverpointtechnology.com"]
   resources: ["fleethandshakes"]
   verbs: ["list", "watch"]
+# fh-worker reads one FleetHandshake live before adopting an orphaned Bundle
+# of ours, so an orphan deletion in progress is never undone -
+# worker/bundle_sync.c bundle_sync_owner_alive().
+- apiGroups: ["riverpointtechnology.com"]
+  resources: ["fleethandshakes"]
+  verbs: ["get"]
 # fh-worker writes status through the status subresource with a merge
 # patch - worker/reconcile.c (PATCH .../fleethandshakes/NAME/status).
 - apiGroups: ["riverpointtechnology.com"]
