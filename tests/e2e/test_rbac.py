@@ -570,20 +570,21 @@ def case_bundles_patch(c):
 
 
 def case_bundles_delete(c):
-    """FleetHandshake deleted: the operator deletes its Bundle. A finalizer of a bystander keeps
-    the Bundle (terminating) after the garbage collector's delete, so the operator's own
-    delete is certain to be tried; the FleetHandshake is gone, so the log is the evidence."""
+    """FleetHandshake deleted: the operator deletes its Bundle. A finalizer of a bystander on
+    the FleetHandshake keeps it terminating, so the garbage collector (which acts once the
+    owner is gone) cannot get there first and the operator's own delete is certain to be
+    tried; the log is the evidence."""
     c.source()
     c.start()
     wait_for(lambda: test_operator.synced(c.emu, FH_NS, c.name), 30, "synced")
-    st, body = c.emu.api("PATCH", bundle_path(FH_NS, c.name),
-                         {"metadata": {"finalizers": ["fleet.cattle.io/bundle-finalizer", "test/hold"]}},
+    st, body = c.emu.api("PATCH", fh_path(FH_NS, c.name), {"metadata": {"finalizers": ["test/hold"]}},
                          content_type="application/merge-patch+json")
     assert st == 200, body
-    c.cleanup.append(lambda: c.emu.api("PATCH", bundle_path(FH_NS, c.name), {"metadata": {"finalizers": []}},
+    c.cleanup.append(lambda: c.emu.api("PATCH", fh_path(FH_NS, c.name), {"metadata": {"finalizers": []}},
                                        content_type="application/merge-patch+json"))
     c.emu.kubectl("delete", "fleethandshake", c.name, "-n", FH_NS, "--wait=false")
     c.expect_worker("delete", "bundles.fleet.cattle.io", apiserver_text=denial("delete", "bundles"))
+    assert c.emu.get(bundle_path(FH_NS, c.name)) is not None
 
 
 def lease_of(c):
