@@ -58,6 +58,14 @@ def main():
                  .get("status", {}).get("status") == "Synced", 30, "Synced")
         show(emu, "get", "fleethandshakes", "-n", "fleet-default", "-o", "wide")
         show(emu, "get", "bundles.fleet.cattle.io", "-n", "fleet-default")
+        say("the Bundle the operator wrote (its resource's content is the Secret, data elided here)")
+        show(emu, "get", "bundle.fleet.cattle.io", "db-credentials", "-n", "fleet-default", "-o",
+             "jsonpath={'labels:          '}{.metadata.labels}{'\\n'}"
+             "{'ownerReferences: '}{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}"
+             " controller={.metadata.ownerReferences[0].controller}{'\\n'}"
+             "{'defaultNamespace: '}{.spec.defaultNamespace}{'\\n'}"
+             "{'targets:         '}{.spec.targets}{'\\n'}"
+             "{'resources:       '}{.spec.resources[*].name}{'\\n'}")
 
         say("downstream copies (the simulation materializes them as <cluster>--<namespace>)")
         for c in ("prod-1", "prod-2", "staging-1"):
