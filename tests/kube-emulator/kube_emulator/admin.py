@@ -5,7 +5,13 @@ endpoints are routed by server.py and call into store/watch/fleet_sim.)
 Request statistics count every API request (discovery as verb "get" with
 resource ""), keyed by audit-style verb, group, resource, subresource, HTTP
 code and the client's User-Agent product token (e.g. "kubectl",
-"fleet-handshake"), so tests can count one client's calls. Admin requests themselves are not counted.
+"fleet-handshake"), so tests can count one client's calls. Requests refused
+with 401 are counted too (verb and resource taken from the URL). Admin
+requests themselves are not counted.
+
+Fault rules either fail matching requests (code 429/500/503) or, with
+"splitChunks": true, leave them alone and make matching watch streams write
+every event in 2-3 HTTP chunks cut at random byte offsets.
 """
 import itertools
 import random
@@ -48,8 +54,13 @@ class Admin:
     def add_fault(self, spec):
         if not isinstance(spec, dict):
             raise errors.bad_request("fault must be a JSON object")
-        code = spec.get("code", 500)
-        if code not in FAULT_CODES:
+        split = spec.get("splitChunks", False)
+        if not isinstance(split, bool):
+            raise errors.bad_request("splitChunks must be true or false")
+        code = spec.get("code", None if split else 500)
+        if split and code is not None:
+            raise errors.bad_request("a splitChunks rule fails nothing: leave out code")
+        if not split and code not in FAULT_CODES:
             raise errors.bad_request("code must be one of 429, 500, 503")
         frac = spec.get("fraction", 1.0)
         if frac is None:
@@ -62,7 +73,8 @@ class Admin:
         f = {"id": next(self._ids), "verb": spec.get("verb"), "resource": spec.get("resource"),
              "group": spec.get("group"), "subresource": spec.get("subresource"), "fraction": float(frac),
              "code": code, "retryAfterSeconds": spec.get("retryAfterSeconds", 1), "count": count,
-             "message": spec.get("message"), "userAgent": spec.get("userAgent"), "fired": 0}
+             "message": spec.get("message"), "userAgent": spec.get("userAgent"), "splitChunks": split,
+             "fired": 0}
         with self._lock:
             self._faults.append(f)
         return f
@@ -86,22 +98,8 @@ class Admin:
         if not self._faults:
             return None
         with self._lock:
-            for f in self._faults:
-                if f["verb"] is not None and f["verb"] != verb:
-                    continue
-                if f["resource"] is not None and f["resource"] != resource:
-                    continue
-                if f["group"] is not None and f["group"] != group:
-                    continue
-                if f["subresource"] is not None and f["subresource"] != subresource:
-                    continue
-                if f.get("userAgent") is not None and f["userAgent"] != agent:
-                    continue
-                if f["count"] is not None and f["fired"] >= f["count"]:
-                    continue
-                if f["fraction"] < 1.0 and random.random() >= f["fraction"]:
-                    continue
-                f["fired"] += 1
+            f = self._match(False, verb, group, resource, subresource, agent)
+            if f is not None:
                 code = f["code"]
                 if code == 429:
                     ra = f["retryAfterSeconds"] if f["retryAfterSeconds"] is not None else 1
@@ -114,6 +112,36 @@ class Admin:
                     e.headers["Retry-After"] = str(int(f["retryAfterSeconds"]))
                     e.details = {"retryAfterSeconds": int(f["retryAfterSeconds"])}
                 return e
+        return None
+
+    def split_watch(self, group, resource, agent=""):
+        """Whether a new watch on group/resource should have its events split across chunks."""
+        if not self._faults:
+            return False
+        with self._lock:
+            return self._match(True, "watch", group, resource, "", agent) is not None
+
+    def _match(self, split, verb, group, resource, subresource, agent):
+        """The first rule of the kind (failing or splitChunks) that fires for a request; counts it."""
+        for f in self._faults:
+            if f["splitChunks"] != split:
+                continue
+            if f["verb"] is not None and f["verb"] != verb:
+                continue
+            if f["resource"] is not None and f["resource"] != resource:
+                continue
+            if f["group"] is not None and f["group"] != group:
+                continue
+            if f["subresource"] is not None and f["subresource"] != subresource:
+                continue
+            if f.get("userAgent") is not None and f["userAgent"] != agent:
+                continue
+            if f["count"] is not None and f["fired"] >= f["count"]:
+                continue
+            if f["fraction"] < 1.0 and random.random() >= f["fraction"]:
+                continue
+            f["fired"] += 1
+            return f
         return None
 
     # ------------------------------------------------------------ latency

@@ -11,9 +11,10 @@ Store.lock. Objects returned are stored objects: callers must not mutate them.
 import base64
 import json
 
-from . import errors
+from . import decoding, errors, gotypes
 from .errors import ApiError
-from .kinds import strategy_for, validate_name, validate_metadata
+from .kinds import strategy_for
+from .validation import finalizer_warnings, validate_object_meta
 from .patches import merge_patch, json_patch, strategic_merge_patch, PatchError
 from .selectors import parse_label_selector, parse_field_selector, object_fields, allowed_fields
 from .store import TooOld
@@ -25,6 +26,7 @@ MERGE = "application/merge-patch+json"
 JSONPATCH = "application/json-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 APPLY = "application/apply-patch+yaml"
+FRESH_TIMEOUT = 3.0  # how long a read with a future resourceVersion waits (watch cache blockTimeout)
 CONTINUE_EXPIRED = ("The provided continue parameter is too old to display a consistent list result. You can "
                     "start a new list without the continue parameter, or use the continue token in this "
                     "response to retrieve the remainder of the results. Continuing with the provided token "
@@ -109,23 +111,50 @@ class Api:
             obj["apiVersion"] = rt.api_version(version)
         return obj
 
-    def _check_body(self, rt, body, version):
-        if not isinstance(body, dict):
-            raise errors.bad_request("Object 'Kind' is missing in '%s'" % json.dumps(body)[:200])
+    def _decode(self, rt, body, version, field_validation, warnings, raw):
+        """The handler's decode step: a typed (or schema-pruned) object, or the 400 the
+        apiserver answers. Returns the object and its metadata dict."""
+        if body is not None and not isinstance(body, dict):  # parse_body rejects these for HTTP requests
+            raise errors.bad_request("the object provided is unrecognized (must be of type %s)" % rt.kind)
+        body = body if body is not None else {}
         av, kind = body.get("apiVersion"), body.get("kind")
-        if av and av != rt.api_version(version):
-            raise errors.bad_request("the API version in the data (%s) does not match the expected API version (%s)"
-                                     % (av, rt.api_version(version)))
-        if kind and kind != rt.kind:
-            raise errors.bad_request("%s in version \"%s\" cannot be handled as a %s: the kind in the data (%s) "
-                                     "does not match the expected kind (%s)" % (rt.kind, version, rt.kind, kind,
-                                                                              rt.kind))
-        md = body.get("metadata")
-        if md is None:
-            md = body["metadata"] = {}
+        want = rt.api_version(version)
+        if rt.builtin:  # the typed decoder needs the kind registered in this version
+            if av and av != want:
+                raise errors.bad_request("the API version in the data (%s) does not match the expected API "
+                                         "version (%s)" % (av, want))
+            if kind and kind != rt.kind:
+                raise errors.bad_request('%s in version "%s" cannot be handled as a %s: converting (%s.%s) to '
+                                         "(%s): unknown conversion" % (kind, version, rt.kind, version, kind,
+                                                                       gotypes.INTERNAL_TYPE.get(rt.key, rt.kind)))
+            if not kind or not av:  # typed by the URL (gvkWithDefaults)
+                body["kind"], body["apiVersion"] = rt.kind, want
+        obj = decoding.request_object(rt, body, version, field_validation, warnings, raw)
+        if not rt.builtin and (obj.get("apiVersion") or "") != want:  # AcceptsGroupVersion
+            raise errors.bad_request("the API version in the data (%s) does not match the expected API version "
+                                     "(%s)" % (obj.get("apiVersion") or "", want))
+        md = obj.get("metadata")
         if not isinstance(md, dict):
-            raise errors.bad_request("metadata must be an object")
-        return md
+            md = obj["metadata"] = {}
+        return obj, md
+
+    def _validate(self, strat, rt, obj, old, version):
+        """BeforeCreate/BeforeUpdate validation: ObjectMeta, then the kind's own rules (custom
+        resources check kind/apiVersion before anything else)."""
+        if not rt.builtin:
+            head = strat.type_errors(rt, obj, version)
+            if head:
+                return head
+        name_rule = rt.name_rule if old is None else "path"  # updates: validateCommonFields
+        return validate_object_meta(obj["metadata"], name_rule) + strat.validate(self, rt, obj, old, version)
+
+    def _admit_namespace(self, rt, ns, name):
+        """NamespaceLifecycle admission: the namespace must exist and not be terminating."""
+        nso = self._require_ns(ns)
+        if nso["metadata"].get("deletionTimestamp"):
+            raise errors.forbidden(rt.group, rt.plural, name or "",
+                                   "unable to create new content in namespace %s because it is being "
+                                   "terminated" % ns)
 
     def _require_ns(self, ns):
         nso = self.store.get(NS_KEY, "", ns)
@@ -134,7 +163,11 @@ class Api:
         return nso
 
     # ------------------------------------------------------------------ get/list
-    def get(self, rt, ns, name):
+    def get(self, rt, ns, name, rv=None):
+        """GET; a resourceVersion ahead of the store waits for it (the watch cache's 3 s), then 504."""
+        rvn = parse_rv(rv)
+        if rvn and rvn > self.store.rv and not self.store.wait_for_rv(rvn, FRESH_TIMEOUT):
+            raise errors.timeout_too_large_rv(rvn, self.store.rv)
         obj = self.store.get(rt.key, ns if rt.namespaced else "", name)
         if obj is None:
             raise errors.not_found(rt.group, rt.plural, name)
@@ -163,15 +196,15 @@ class Api:
             list_rv = at
         elif rvn is not None and rvn != 0 and (rv_match == "Exact" or (limit and rv_match is None)):
             if rvn > store.rv:
-                raise errors.timeout_too_large_rv()
+                raise errors.timeout_too_large_rv(rvn, store.rv)
             try:
                 objs = store.snapshot(rt.key, ns_filter, rvn)
             except TooOld:
                 raise errors.expired("The resourceVersion for the provided list is too old.")
             list_rv = rvn
         else:
-            if rvn is not None and rvn > store.rv:
-                raise errors.timeout_too_large_rv()
+            if rvn is not None and rvn > store.rv and not store.wait_for_rv(rvn, FRESH_TIMEOUT):
+                raise errors.timeout_too_large_rv(rvn, store.rv)
             fname = sel.field.single_name() if sel is not None else None
             with store.lock:
                 list_rv = store.rv
@@ -194,39 +227,33 @@ class Api:
         return ListResult(objs, list_rv, next_tok, remaining)
 
     # ------------------------------------------------------------------ create
-    def _validate(self, strat, rt, obj, old, version, field_validation):
-        if rt.builtin:
-            return strat.validate(self, rt, obj, old, version)
-        unknown = []
-        causes = strat.validate(self, rt, obj, old, version, unknown)
-        if unknown and field_validation == "Strict":
-            raise errors.bad_request("strict decoding error: " + ", ".join('unknown field "%s"' % u for u in unknown))
-        return causes
-
-    def create(self, rt, ns, body, version=None, dry_run=False, field_validation=None):
+    def create(self, rt, ns, body, version=None, dry_run=False, field_validation=None, warnings=None, raw=None):
+        """POST, in kube-apiserver's order: decode (400), namespace of the body (400),
+        NamespaceLifecycle (404/403), generateName, PrepareForCreate + validation (422),
+        storage: resourceVersion set (500), name taken (409)."""
         version = version or rt.storage_version
-        md = self._check_body(rt, body, version)
-        obj = body
+        if rt.terminating:
+            raise ApiError(405, "MethodNotAllowed",
+                           "create not allowed while custom resource definition is terminating")
+        obj, md = self._decode(rt, body, version, field_validation, warnings, raw)
         if rt.namespaced:
             bns = md.get("namespace")
             if bns and bns != ns:
                 raise errors.bad_request("the namespace of the provided object does not match the namespace sent "
                                          "on the request")
+            self._admit_namespace(rt, ns, md.get("name"))
             md["namespace"] = ns
         else:
             md.pop("namespace", None)
+        _dedup_owner_refs(md, warnings)
         name = md.get("name")
-        if not name:
-            gn = md.get("generateName")
-            if not gn:
-                raise errors.invalid(rt.kind, rt.group, "", [errors.required(
-                    "metadata.name", "name or generateName is required")])
-            name = (gn[:58] if len(gn) > 58 else gn) + random_suffix()
-            md["name"] = name
-        obj["apiVersion"] = rt.api_version()
-        obj["kind"] = rt.kind
-        for f in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink",
-                  "managedFields"):
+        if not name and md.get("generateName"):
+            gn = md["generateName"]
+            name = md["name"] = (gn[:58] if len(gn) > 58 else gn) + random_suffix()
+        obj["apiVersion"] = obj.get("apiVersion") or rt.api_version(version)
+        obj["kind"] = obj.get("kind") or rt.kind
+        requested_rv = md.pop("resourceVersion", None)
+        for f in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"):
             md.pop(f, None)
         md["uid"] = new_uid()
         md["creationTimestamp"] = now_rfc3339()
@@ -235,37 +262,39 @@ class Api:
         else:
             md.pop("generation", None)
         normalize_metadata(md)
+        md["resourceVersion"] = ""  # set by the store; placed here so the metadata reads in Go's order
+        md = obj["metadata"] = decoding.in_field_order(md, gotypes.OBJECT_META)
         if rt.has_status:
             obj.pop("status", None)
         strat = strategy_for(rt)
         strat.prepare_create(self, rt, obj)
-        causes = validate_name(rt, name) + validate_metadata(md)
-        if not causes:
-            causes = self._validate(strat, rt, obj, None, version, field_validation)
+        causes = self._validate(strat, rt, obj, None, version)
         if causes:
-            raise errors.invalid(rt.kind, rt.group, name, causes)
+            raise errors.invalid(rt.kind, rt.group, name or "", causes)
+        obj["apiVersion"] = rt.api_version()
+        if warnings is not None and not rt.builtin:
+            warnings.extend(finalizer_warnings(md.get("finalizers")))
         with self.store.lock:
             if rt.namespaced:
-                nso = self._require_ns(ns)
-                if nso["metadata"].get("deletionTimestamp"):
-                    raise errors.forbidden(rt.group, rt.plural, name,
-                                           "unable to create new content in namespace %s because it is being "
-                                           "terminated" % ns)
-            if rt.terminating:
-                raise ApiError(405, "MethodNotAllowed",
-                               "create not allowed while custom resource definition is terminating")
+                self._admit_namespace(rt, ns, name)  # again under the lock: the namespace controller races us
+            if not dry_run and _is_set_rv(requested_rv):
+                # etcd3 store.Create: a plain error, which the handler answers as a 500 without a reason
+                raise errors.unknown_error(500, "resourceVersion should not be set on objects to be created")
             if self.store.get(rt.key, ns if rt.namespaced else "", name) is not None:
                 raise errors.already_exists(rt.group, rt.plural, name)
             if dry_run:
+                md.pop("resourceVersion", None)
                 return obj
             stored = self.store.put(rt.key, obj, None)
             strat.committed(self, rt, stored, None)
             return stored
 
     # ------------------------------------------------------------------ update
-    def update(self, rt, ns, name, body, version=None, subresource=None, dry_run=False, field_validation=None):
+    def update(self, rt, ns, name, body, version=None, subresource=None, dry_run=False, field_validation=None,
+               warnings=None, raw=None):
         version = version or rt.storage_version
-        md = self._check_body(rt, body, version)
+        body, md = self._decode(rt, body, version, field_validation, warnings, raw)
+        _dedup_owner_refs(md, warnings)
         if md.get("name") and md["name"] != name:
             raise errors.bad_request("the name of the object (%s) does not match the name on the URL (%s)"
                                      % (md["name"], name))
@@ -277,8 +306,8 @@ class Api:
             if old is None:
                 if rt.create_on_update and subresource is None:
                     md["name"] = name
-                    md.pop("resourceVersion", None)
-                    return self.create(rt, ns, body, version, dry_run, field_validation), True
+                    md.pop("resourceVersion", None)  # an update that creates ignores the precondition
+                    return self.create(rt, ns, body, version, dry_run, "Ignore", warnings), True
                 raise errors.not_found(rt.group, rt.plural, name)
             rv = md.get("resourceVersion")
             if not rv:
@@ -288,9 +317,9 @@ class Api:
                         "Invalid value: 0x0: must be specified for an update")])
             elif rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.group, rt.plural, name)
-            return self._update_from(rt, old, body, version, subresource, dry_run, field_validation), False
+            return self._update_from(rt, old, body, version, subresource, dry_run, warnings), False
 
-    def _update_from(self, rt, old, new, version, subresource, dry_run, field_validation=None):
+    def _update_from(self, rt, old, new, version, subresource, dry_run, warnings=None):
         """Turn a requested new state into the stored one and commit (lock held)."""
         omd = old["metadata"]
         name = omd["name"]
@@ -339,15 +368,15 @@ class Api:
                         "found new finalizers []string{%s}" % ", ".join('"%s"' % a for a in added))])
             normalize_metadata(md)
             strat.prepare_update(self, rt, new, old)
-        new["apiVersion"] = rt.api_version()
-        new["kind"] = rt.kind
         md = new["metadata"]
         md["resourceVersion"] = omd["resourceVersion"]
-        causes = validate_metadata(md)
-        if not causes:
-            causes = self._validate(strat, rt, new, old, version, field_validation)
+        causes = self._validate(strat, rt, new, old, version)
         if causes:
             raise errors.invalid(rt.kind, rt.group, name, causes)
+        new["apiVersion"] = rt.api_version()
+        new["kind"] = rt.kind
+        if warnings is not None and not rt.builtin and subresource is None:
+            warnings.extend(finalizer_warnings(md.get("finalizers"), omd.get("finalizers")))
         if rt.has_generation:
             gen = omd.get("generation", 1)
             if _spec_changed(rt, new, old):
@@ -368,7 +397,7 @@ class Api:
 
     # ------------------------------------------------------------------ patch
     def patch(self, rt, ns, name, ctype, raw, version=None, subresource=None, dry_run=False,
-              field_validation=None):
+              field_validation=None, warnings=None):
         version = version or rt.storage_version
         ctype = (ctype or "").split(";")[0].strip().lower()
         if ctype == APPLY:
@@ -397,21 +426,22 @@ class Api:
                 else:
                     patched = strategic_merge_patch(base, patch)
             except PatchError as e:
-                raise errors.patch_rejected("the server rejected our request due to an error in our request: %s"
-                                            % e)
+                raise errors.patch_rejected(str(e))
             except ValueError as e:
                 raise errors.bad_request(str(e))
             if not isinstance(patched, dict):
                 raise errors.bad_request("patch produced a non-object")
+            patched = decoding.request_object(rt, patched, version, field_validation, warnings, patch=True)
             pmd = patched.get("metadata")
             if not isinstance(pmd, dict):
                 pmd = patched["metadata"] = {}
+            _dedup_owner_refs(pmd, warnings, after_admission=True)
             prv = pmd.get("resourceVersion")
             if prv and prv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.group, rt.plural, name)
             if pmd.get("name") != name:
                 raise errors.bad_request("metadata.name: Invalid value: %r: field is immutable" % pmd.get("name"))
-            return self._update_from(rt, old, patched, version, subresource, dry_run, field_validation)
+            return self._update_from(rt, old, patched, version, subresource, dry_run, warnings)
 
     # ------------------------------------------------------------------ delete
     def delete(self, rt, ns, name, options=None, dry_run=False):
@@ -515,6 +545,34 @@ class Api:
             new = deep_copy(obj)
             new["metadata"]["finalizers"] = [f for f in new["metadata"]["finalizers"] if f != finalizer]
             return self._update_from(rt, obj, new, rt.storage_version, None, False)
+
+
+def _is_set_rv(rv):
+    """APIObjectVersioner.ObjectResourceVersion: a numeric, non-zero uint64 (anything else is ignored)."""
+    return isinstance(rv, str) and rv.isdigit() and rv.isascii() and 0 < int(rv) < 1 << 64
+
+
+_DUP_REFS = (".metadata.ownerReferences contains duplicate entries%s; API server dedups owner references in "
+             "1.20+, and may reject such requests as early as 1.24; please fix your requests. Duplicate UIDs found in "
+             "metadata.ownerReferences: %s")
+
+
+def _dedup_owner_refs(md, warnings, after_admission=False):
+    """dedupOwnerReferencesAndAddWarning: identical ownerReferences entries are dropped, with a warning."""
+    refs = md.get("ownerReferences")
+    if not refs or len(refs) < 2:
+        return
+    out, dups = [], []
+    for r in refs:
+        if r in out:
+            dups.append(str(r.get("uid", "")))
+        else:
+            out.append(r)
+    if dups:
+        md["ownerReferences"] = out
+        if warnings is not None:
+            warnings.append(_DUP_REFS % (" after mutating admission happens" if after_admission else "",
+                                         ", ".join(dups)))
 
 
 def normalize_metadata(md):

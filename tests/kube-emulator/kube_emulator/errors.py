@@ -119,10 +119,21 @@ def service_unavailable(msg="the server is currently unable to handle the reques
     return ApiError(503, "ServiceUnavailable", msg)
 
 
-def timeout_too_large_rv():
-    return ApiError(504, "Timeout", "Timeout: Too large resource version",
+def timeout_too_large_rv(requested, current):
+    """storage.NewTooLargeResourceVersionError(requested, current, 1)."""
+    return ApiError(504, "Timeout", "Timeout: Too large resource version: %d, current: %d" % (requested, current),
                     {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
                      "retryAfterSeconds": 1})
+
+
+def not_acceptable_transform(message):
+    """handlers' errNotAcceptable (as=PartialObjectMetadata on a list and the converse): no details."""
+    return ApiError(406, "NotAcceptable", message)
+
+
+def unknown_error(code, message):
+    """A plain Go error that reached the handler (ErrorToAPIStatus): no reason, no details."""
+    return ApiError(code, "", message)
 
 
 class Cause:
@@ -142,17 +153,37 @@ class Cause:
         self.message = message
 
     def as_dict(self):
-        return {"reason": self.reason, "message": self.message, "field": self.field}
+        d = {"reason": self.reason, "message": self.message}
+        if self.field:
+            d["field"] = self.field
+        return d
 
     def text(self):
-        return "%s: %s" % (self.field, self.message) if self.field else self.message
+        """field.Error.Error(): "<field>: <body>" (also when the path is empty)."""
+        return "%s: %s" % (self.field, self.message)
+
+
+class GoValue:
+    """A value already rendered the way Go's field errors print it (e.g. %#v of a []string)."""
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+
+def go_string_slice(items):
+    """%#v of a []string."""
+    import json
+    return GoValue("[]string{%s}" % ", ".join(json.dumps(x) for x in items))
 
 
 def go_quote(v):
     """Approximate Go %q / %#v rendering of a JSON value in field errors."""
     import json
+    if isinstance(v, GoValue):
+        return v.text
     if isinstance(v, str):
-        return json.dumps(v)
+        return json.dumps(v, ensure_ascii=False)
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
@@ -180,11 +211,16 @@ def not_supported(field, value, allowed):
 
 
 def invalid(kind_or_resource, group, name, causes, message=None):
-    """NewInvalid(GroupKind, name, errs): 422 with details.causes."""
+    """NewInvalid(GroupKind, name, errs): 422 with details.causes. The message
+    aggregates the causes as ErrorList.ToAggregate does (duplicates once)."""
     causes = list(causes)
     qual = "%s.%s" % (kind_or_resource, group) if group else kind_or_resource
     if message is None:
-        texts = [c.text() for c in causes]
+        texts = []
+        for c in causes:
+            t = c.text()
+            if t not in texts:
+                texts.append(t)
         if len(texts) == 1:
             agg = texts[0]
         else:
@@ -195,10 +231,19 @@ def invalid(kind_or_resource, group, name, causes, message=None):
         details["name"] = name
     if group:
         details["group"] = group
-    details["kind"] = kind_or_resource
+    if kind_or_resource:
+        details["kind"] = kind_or_resource
     details["causes"] = [c.as_dict() for c in causes]
     return ApiError(422, "Invalid", message, details)
 
 
-def patch_rejected(msg=None):
-    return ApiError(422, "Invalid", msg or "the server rejected our request due to an error in our request", {})
+def patch_rejected(detail):
+    """A JSON patch that cannot be applied: NewGenericServerResponse(422, ...) with the
+    patch library's error as an UnexpectedServerResponse cause."""
+    return ApiError(422, "Invalid", "the server rejected our request due to an error in our request",
+                    {"causes": [{"reason": "UnexpectedServerResponse", "message": detail}]})
+
+
+def too_long(field, max_bytes):
+    """field.TooLong(path, value, max) as 1.29+ words it."""
+    return Cause(Cause.TOO_LONG, field, "Too long: may not be more than %d bytes" % max_bytes)

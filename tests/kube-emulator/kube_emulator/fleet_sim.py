@@ -4,10 +4,13 @@ and fleet-local, then plays the Fleet controller + agents inside the emulator.
 
 For every Bundle (a background thread woken by store changes):
 - adds/removes the finalizer fleet.cattle.io/bundle-finalizer like Fleet;
-- picks the Clusters in the Bundle's namespace that spec.targets select
-  (in order, first match wins; clusterName, clusterSelector, clusterGroup,
-  clusterGroupSelector must all hold; doNotDeploy excludes; a target without
-  criteria matches nothing);
+- picks the Clusters in the Bundle's namespace that spec.targets select, as
+  Fleet's matcher does (targets in order, first match wins; clusterName,
+  clusterSelector, clusterGroup and clusterGroupSelector must all hold, the
+  two group criteria for one and the same group of the cluster; a cluster in
+  no group is judged with group "" and no group labels; doNotDeploy excludes;
+  a target without criteria matches nothing; a ClusterGroup without a
+  selector has no members);
 - decodes spec.resources (encoding "", base64, base64+gz); only names ending
   .yaml/.yml/.json are manifests (as in Fleet); content is JSON or YAML
   (yamlsub: block/flow YAML without anchors/tags, multi-document), one object
@@ -23,8 +26,10 @@ For every Bundle (a background thread woken by store changes):
 - Clusters labelled fleet-sim/unhealthy=true stay NotReady (nothing delivered);
 - removes copies when a cluster stops matching or the Bundle goes, unless
   keepResources is true;
-- writes status (summary, display.readyClusters, observedGeneration, Ready
-  condition with a Fleet-like message) through the status subresource.
+- writes status as Fleet's summary package does (summary counts,
+  nonReadyResources named "<namespace>/<cluster>", display.readyClusters and
+  display.state, observedGeneration, a Ready condition that is True exactly
+  when the ReadyMessage is empty) through the status subresource.
 """
 import base64
 import gzip
@@ -50,7 +55,8 @@ LABEL_BUNDLE_NS = "fleet.cattle.io/bundle-namespace"
 LABEL_CLUSTER = "fleet-sim/cluster"
 LABEL_UNHEALTHY = "fleet-sim/unhealthy"
 ANNOTATION_NAMESPACES = "fleet-sim/namespaces"
-STATE_RANK = ["ErrApplied", "WaitApplied", "Modified", "OutOfSync", "Pending", "NotReady"]
+STATE_RANK = {"ErrApplied": 7, "WaitApplied": 6, "Modified": 5, "OutOfSync": 4, "Pending": 3, "NotReady": 2,
+              "Ready": 1}  # fleet.StateRank
 SUMMARY_FIELD = {"ErrApplied": "errApplied", "WaitApplied": "waitApplied", "Modified": "modified",
                  "OutOfSync": "outOfSync", "Pending": "pending", "NotReady": "notReady"}
 
@@ -122,6 +128,24 @@ def fleet_crds():
               {"name": "Bundles-Ready", "type": "string", "jsonPath": ".status.display.readyBundles"},
               _STATUS_COL]),
     ]
+
+
+def ready_message(summary, kind):
+    """summary.ReadyMessage: per non-ready state with a count, the first of the (at most 10)
+    nonReadyResources in that state, as "State(n) [Kind name[: message]]"; sorted, "; "-joined."""
+    messages = []
+    for state, field in SUMMARY_FIELD.items():
+        count = summary.get(field, 0)
+        if count <= 0:
+            continue
+        for r in summary.get("nonReadyResources") or ():
+            if r["bundleState"] == state:
+                if r.get("message"):
+                    messages.append("%s(%d) [%s %s: %s]" % (state, count, kind, r["name"], r["message"]))
+                else:
+                    messages.append("%s(%d) [%s %s]" % (state, count, kind, r["name"]))
+                break
+    return "; ".join(sorted(messages))
 
 
 class Deployment:
@@ -255,23 +279,23 @@ class FleetSim:
         spec = bundle.get("spec") or {}
         targets = spec.get("targets") or []
         clusters = self.store.items(CLUSTER_KEY, ns)
-        groups = self.store.items(GROUP_KEY, ns)
-        members = {}
-        for g in groups:
+        groups = []  # (name, labels, selector) of the ClusterGroups that have a selector
+        for g in self.store.items(GROUP_KEY, ns):
             gsel = (g.get("spec") or {}).get("selector")
+            if gsel is None:
+                continue
             try:
-                sel = label_selector_from_object(gsel)
+                groups.append((g["metadata"]["name"], g["metadata"].get("labels") or {},
+                               label_selector_from_object(gsel)))
             except ValueError:
                 continue
-            members[g["metadata"]["name"]] = (g["metadata"].get("labels") or {},
-                                              {c["metadata"]["name"] for c in clusters
-                                               if sel.matches(c["metadata"].get("labels") or {})})
         out = {}
         for c in clusters:
             cname = c["metadata"]["name"]
             clabels = c["metadata"].get("labels") or {}
+            cgroups = [(gname, glabels) for gname, glabels, sel in groups if sel.matches(clabels)]
             for i, t in enumerate(targets):
-                if not isinstance(t, dict) or not _target_matches(t, cname, clabels, members):
+                if not isinstance(t, dict) or not _target_matches(t, cname, clabels, cgroups):
                     continue
                 if not t.get("doNotDeploy"):
                     opts = {k: spec.get(k) for k in ("defaultNamespace", "namespace", "keepResources")}
@@ -452,42 +476,29 @@ class FleetSim:
 
     # ------------------------------------------------------------ status
     def _write_status(self, brt, bundle, deployments):
-        d = len(deployments)
-        r = sum(1 for x in deployments.values() if x.state == "Ready")
-        summary = {"desiredReady": d, "ready": r}
-        by_state = {}
-        for dep in sorted(deployments.values(), key=lambda x: x.cluster):
-            if dep.state != "Ready":
-                by_state.setdefault(dep.state, []).append(dep)
         ns = bundle["metadata"]["namespace"]
+        summary = {"desiredReady": 0, "ready": 0}
         non_ready = []
-        parts = []
-        shown = 0
-        for st in STATE_RANK:
-            deps = by_state.get(st)
-            if not deps:
+        for dep in sorted(deployments.values(), key=lambda x: x.cluster):  # targets sorted by cluster name
+            summary["desiredReady"] += 1
+            if dep.state == "Ready":
+                summary["ready"] += 1
                 continue
-            summary[SUMMARY_FIELD[st]] = len(deps)
-            items = []
-            for dep in deps:
-                non_ready.append({"name": dep.cluster, "bundleState": st, "message": dep.message})
-                if shown < 10:
-                    items.append("Cluster %s/%s%s" % (ns, dep.cluster, ": " + dep.message if dep.message else ""))
-                    shown += 1
-            parts.append("%s(%d) [%s]" % (st, len(deps), "; ".join(items)))
+            field = SUMMARY_FIELD[dep.state]
+            summary[field] = summary.get(field, 0) + 1
+            if len(non_ready) < 10:  # summary.IncrementState keeps the first 10
+                r = {"name": "%s/%s" % (ns, dep.cluster), "bundleState": dep.state}
+                if dep.message:
+                    r["message"] = dep.message
+                non_ready.append(r)
         if non_ready:
             summary["nonReadyResources"] = non_ready
-        display = {"readyClusters": "%d/%d" % (r, d)}
-        worst = next((st for st in STATE_RANK if st in by_state), None)
+        message = ready_message(summary, "Cluster")
+        ready = message == ""  # summary.SetReadyConditions
+        display = {"readyClusters": "%d/%d" % (summary["ready"], summary["desiredReady"])}
+        worst = max((r["bundleState"] for r in non_ready), key=STATE_RANK.get, default=None)
         if worst:
             display["state"] = worst
-        ready = d > 0 and r == d
-        if ready:
-            message = ""
-        elif d == 0:
-            message = "no clusters matched the bundle targets"
-        else:
-            message = "; ".join(parts)
         gen = bundle["metadata"].get("generation")
 
         def apply(o):
@@ -521,30 +532,24 @@ class FleetSim:
         return {"bundles": [v for _, v in sorted(self.debug_state.items())]}
 
 
-def _target_matches(t, cname, clabels, members):
-    crit = False
+def _target_matches(t, cname, clabels, cgroups):
+    """matcher.match: the target's criteria hold for the cluster together with one of its
+    groups (or, for a cluster in no group, with group "" and no group labels)."""
+    criteria = []
     if t.get("clusterName"):
-        crit = True
-        if t["clusterName"] != cname:
-            return False
-    if t.get("clusterSelector") is not None:
-        crit = True
-        try:
-            if not label_selector_from_object(t["clusterSelector"]).matches(clabels):
-                return False
-        except ValueError:
-            return False
+        criteria.append(lambda g, gl: t["clusterName"] == cname)
     if t.get("clusterGroup"):
-        crit = True
-        g = members.get(t["clusterGroup"])
-        if g is None or cname not in g[1]:
-            return False
-    if t.get("clusterGroupSelector") is not None:
-        crit = True
-        try:
-            sel = label_selector_from_object(t["clusterGroupSelector"])
-        except ValueError:
-            return False
-        if not any(sel.matches(gl) and cname in mem for gl, mem in members.values()):
-            return False
-    return crit
+        criteria.append(lambda g, gl: t["clusterGroup"] == g)
+    for field, use_group in (("clusterGroupSelector", True), ("clusterSelector", False)):
+        if t.get(field) is not None:
+            try:
+                sel = label_selector_from_object(t[field])
+            except ValueError:
+                return False  # NewClusterMatcher fails: the bundle is ignored
+            if use_group:
+                criteria.append(lambda g, gl, sel=sel: sel.matches(gl))
+            else:
+                criteria.append(lambda g, gl, sel=sel: sel.matches(clabels))
+    if not criteria:
+        return False
+    return any(all(c(g, gl) for c in criteria) for g, gl in (cgroups or [("", {})]))

@@ -1,64 +1,27 @@
 """Per-kind strategies: defaulting, validation and side effects that differ
-between kinds (what the apiserver's registry strategies do).
+between kinds (what the apiserver's registry strategies do). Rules shared by
+all kinds (ObjectMeta, name formats) are in validation.py; request-body
+decoding is in decoding.py.
 
-- SecretStrategy: stringData -> data, default type Opaque, base64 check, immutable
-- ConfigMapStrategy: key checks, immutable
+- SecretStrategy: stringData -> data, default type Opaque, config keys,
+  1 MiB limit, the keys each `type` requires (ValidateSecret), immutable
+- ConfigMapStrategy: config keys, data/binaryData overlap, 1 MiB, immutable
+- LeaseStrategy: spec checks, fields of disabled feature gates dropped
+- EventStrategy: core/v1 legacy Event checks
 - NamespaceStrategy: phase Active, spec.finalizers, kubernetes.io/metadata.name label
 - CRDStrategy: name/version checks, names defaulting, status synthesis,
   (un)registering the served resource
-- CustomResourceStrategy: openAPIV3Schema prune/default/validate
+- CustomResourceStrategy: kind/apiVersion and openAPIV3Schema validation
 """
 import base64
-import binascii
-import re
+import json
 
 from . import errors
 from .registry import ResourceType, CR_VERBS, version_priority
 from .util import now_rfc3339
-from .validation import prune_default_validate
+from .validation import is_config_map_key, is_dns1123_subdomain, is_qualified_name, validate_schema
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 MAX_SECRET_SIZE = 1024 * 1024
-
-
-def validate_name(rt, name):
-    """field.Errors for metadata.name following the kind's naming rule."""
-    if rt.name_rule == "label":
-        if len(name) > 63 or not _DNS_LABEL.match(name):
-            return [errors.invalid_value("metadata.name", name,
-                    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-                    "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
-                    "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")]
-    elif rt.name_rule == "path":
-        if name in (".", "..") or "/" in name or "%" in name:
-            return [errors.invalid_value("metadata.name", name, 'may not contain "/"')]
-    else:
-        if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
-            return [errors.invalid_value("metadata.name", name,
-                    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-                    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "
-                    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")]
-    return []
-
-
-def validate_metadata(md):
-    causes = []
-    for field in ("labels", "annotations"):
-        v = md.get(field)
-        if v is None:
-            continue
-        if not isinstance(v, dict) or any(not isinstance(x, str) for x in v.values()):
-            causes.append(errors.invalid_value("metadata." + field, v, "must be a map of strings"))
-            continue
-        if field == "labels":
-            for k, val in v.items():
-                if len(val) > 63 or (val and not re.match(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", val)):
-                    causes.append(errors.invalid_value("metadata.labels", val,
-                                  "a valid label must be an empty string or consist of alphanumeric characters, "
-                                  "'-', '_' or '.', and must start and end with an alphanumeric character"))
-    return causes
 
 
 class Strategy:
@@ -81,6 +44,40 @@ class Strategy:
 DEFAULT = Strategy()
 
 
+def _decoded_len(b64):
+    """Length of the bytes of a canonical base64 string (decoding.py re-encodes them)."""
+    return len(b64) // 4 * 3 - b64[-2:].count("=")
+
+
+def _keys(bag, field):
+    causes = []
+    for k in bag:
+        causes += [errors.invalid_value("%s[%s]" % (field, k), k, m) for m in is_config_map_key(k)]
+    return causes
+
+
+def _go_json_object_error(data):
+    """The error json.Unmarshal(data, &map[string]interface{}{}) gives, or None."""
+    from .decoding import _go_syntax_error, _json_kind
+    text = data.decode("utf-8", "replace")
+    try:
+        v = json.loads(text)
+    except json.JSONDecodeError as e:
+        return _go_syntax_error(text, e)
+    if not isinstance(v, dict) and v is not None:
+        return "json: cannot unmarshal %s into Go value of type map[string]interface {}" % _json_kind(v)
+    return None
+
+
+# data keys each Secret type requires (ValidateSecret)
+SECRET_TYPE_KEYS = {
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+    "kubernetes.io/dockercfg": (".dockercfg",),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
+}
+
+
 class SecretStrategy(Strategy):
     def _fold(self, obj):
         sd = obj.pop("stringData", None)
@@ -101,63 +98,62 @@ class SecretStrategy(Strategy):
 
     def validate(self, api, rt, obj, old, version):
         causes = []
-        data = obj.get("data")
-        if data is not None and not isinstance(data, dict):
-            return [errors.invalid_value("data", data, "must be a map")]
-        total = 0
-        for k, v in (data or {}).items():
-            if not _CONFIG_KEY.match(k):
-                causes.append(_bad_key("data[%s]" % k, k))
-            if not isinstance(v, str):
-                causes.append(errors.invalid_value("data[%s]" % k, v, "must be a base64-encoded string"))
-                continue
-            try:
-                total += len(base64.b64decode(v, validate=True))
-            except (binascii.Error, ValueError):
-                causes.append(errors.invalid_value("data[%s]" % k, "<value omitted>",
-                              "illegal base64 data: a Secret's data values must be base64-encoded"))
-        if total > MAX_SECRET_SIZE:
-            causes.append(errors.Cause(errors.Cause.TOO_LONG, "data",
-                                       "Too long: must have at most %d bytes" % MAX_SECRET_SIZE))
-        if old is not None:
+        if old is not None:  # ValidateSecretUpdate: immutability first, then ValidateSecret
             if old.get("type") != obj.get("type"):
                 causes.append(errors.invalid_value("type", obj.get("type"), "field is immutable"))
             causes += _immutable_checks(obj, old, ("data",))
+        data = obj.get("data") or {}
+        causes += _keys(data, "data")
+        if sum(_decoded_len(v) for v in data.values()) > MAX_SECRET_SIZE:
+            causes.append(errors.too_long("data", MAX_SECRET_SIZE))
+        causes += self._type_rules(obj, data)
         return causes
+
+    @staticmethod
+    def _type_rules(obj, data):
+        typ = obj.get("type")
+        if typ == "kubernetes.io/service-account-token":
+            ann = (obj["metadata"].get("annotations") or {}).get("kubernetes.io/service-account.name")
+            if not ann:
+                return [errors.required("metadata.annotations[kubernetes.io/service-account.name]")]
+            return []
+        if typ == "kubernetes.io/basic-auth":
+            if "username" not in data and "password" not in data:
+                return [errors.required("data[username]"), errors.required("data[password]")]
+            return []
+        if typ == "kubernetes.io/ssh-auth":
+            if not data.get("ssh-privatekey"):
+                return [errors.required("data[ssh-privatekey]")]
+            return []
+        if typ in ("kubernetes.io/dockercfg", "kubernetes.io/dockerconfigjson"):
+            key = SECRET_TYPE_KEYS[typ][0]
+            if key not in data:
+                return [errors.required("data[%s]" % key)]
+            err = _go_json_object_error(base64.b64decode(data[key]))
+            if err:
+                return [errors.invalid_value("data[%s]" % key, "<secret contents redacted>", err)]
+            return []
+        return [errors.required("data[%s]" % k) for k in SECRET_TYPE_KEYS.get(typ, ()) if k not in data]
 
 
 class ConfigMapStrategy(Strategy):
     def validate(self, api, rt, obj, old, version):
-        causes = []
         data = obj.get("data") or {}
         bdata = obj.get("binaryData") or {}
-        if not isinstance(data, dict) or not isinstance(bdata, dict):
-            return [errors.invalid_value("data", data, "must be a map")]
+        causes = []
+        total = 0
         for k, v in data.items():
-            if not _CONFIG_KEY.match(k):
-                causes.append(_bad_key("data[%s]" % k, k))
-            if not isinstance(v, str):
-                causes.append(errors.invalid_value("data[%s]" % k, v, "must be a string"))
+            causes += [errors.invalid_value("data[%s]" % k, k, m) for m in is_config_map_key(k)]
             if k in bdata:
-                causes.append(errors.invalid_value("data[%s]" % k, k,
-                              "duplicate of key present in binaryData"))
-        for k, v in bdata.items():
-            if not _CONFIG_KEY.match(k):
-                causes.append(_bad_key("binaryData[%s]" % k, k))
-            try:
-                base64.b64decode(v, validate=True)
-            except (binascii.Error, ValueError, TypeError):
-                causes.append(errors.invalid_value("binaryData[%s]" % k, "<value omitted>",
-                                                   "illegal base64 data"))
+                causes.append(errors.invalid_value("data[%s]" % k, k, "duplicate of key present in binaryData"))
+            total += len(v.encode("utf-8"))
+        causes += _keys(bdata, "binaryData")
+        total += sum(_decoded_len(v) for v in bdata.values())
+        if total > MAX_SECRET_SIZE:
+            causes.append(errors.too_long("", MAX_SECRET_SIZE))  # "" = the whole object
         if old is not None:
             causes += _immutable_checks(obj, old, ("data", "binaryData"))
         return causes
-
-
-def _bad_key(field, k):
-    return errors.invalid_value(field, k, "a valid config key must consist of alphanumeric characters, '-', '_' "
-                                "or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
-                                "validation is '[-._a-zA-Z0-9]+')")
 
 
 def _immutable_checks(obj, old, fields):
@@ -169,6 +165,66 @@ def _immutable_checks(obj, old, fields):
             if (obj.get(f) or {}) != (old.get(f) or {}):
                 causes.append(errors.forbidden_field(f, "field is immutable when `immutable` is set"))
     return causes
+
+
+class LeaseStrategy(Strategy):
+    """coordination/v1 Lease: ValidateLeaseSpec; strategy and preferredHolder belong to the
+    CoordinatedLeaderElection feature gate (alpha, off) and are dropped like disabled fields."""
+
+    @staticmethod
+    def _drop_disabled(obj):
+        spec = obj.get("spec")
+        if isinstance(spec, dict):
+            spec.pop("strategy", None)
+            spec.pop("preferredHolder", None)
+
+    def prepare_create(self, api, rt, obj):
+        self._drop_disabled(obj)
+
+    def prepare_update(self, api, rt, new, old):
+        self._drop_disabled(new)
+
+    def validate(self, api, rt, obj, old, version):
+        spec = obj.get("spec") or {}
+        causes = []
+        d = spec.get("leaseDurationSeconds")
+        if d is not None and d <= 0:
+            causes.append(errors.invalid_value("spec.leaseDurationSeconds", d, "must be greater than 0"))
+        t = spec.get("leaseTransitions")
+        if t is not None and t < 0:
+            causes.append(errors.invalid_value("spec.leaseTransitions", t, "must be greater than or equal to 0"))
+        return causes
+
+
+class EventStrategy(Strategy):
+    """core/v1 Events: legacyValidateEvent (the v1 API skips the newer events.k8s.io rules)."""
+
+    def validate(self, api, rt, obj, old, version):
+        causes = []
+        md = obj["metadata"]
+        ns = md.get("namespace") or ""
+        inv = obj.get("involvedObject") or {}
+        ins = inv.get("namespace") or ""
+        if not obj.get("eventTime"):
+            if (not ins and ns not in ("", "default")) or (ins and ns != ins):
+                causes.append(errors.invalid_value("involvedObject.namespace", ins, "does not match event.namespace"))
+        else:
+            if not ins and ns not in ("default", "kube-system"):
+                causes.append(errors.invalid_value("involvedObject.namespace", ins, "does not match event.namespace"))
+            rc = obj.get("reportingComponent") or ""
+            if not rc:
+                causes.append(errors.required("reportingComponent"))
+            causes += [errors.invalid_value("reportingComponent", rc, m) for m in is_qualified_name(rc)]
+            for f, limit in (("reportingInstance", 128), ("action", 128), ("reason", 128)):
+                v = obj.get(f) or ""
+                if not v:
+                    causes.append(errors.required(f))
+                if len(v) > limit:
+                    causes.append(errors.invalid_value(f, "", "can have at most %d characters" % limit))
+            if len(obj.get("message") or "") > 1024:
+                causes.append(errors.invalid_value("message", "", "can have at most 1024 characters"))
+        causes += [errors.invalid_value("namespace", ns, m) for m in is_dns1123_subdomain(ns)]
+        return causes
 
 
 class NamespaceStrategy(Strategy):
@@ -328,9 +384,21 @@ def crd_resource_type(crd):
 
 
 class CustomResourceStrategy(Strategy):
-    def validate(self, api, rt, obj, old, version, unknown=None):
+    """customResourceValidator: kind and apiVersion first (type_errors, alone), then
+    ObjectMeta (validated by the caller) and the version's schema."""
+
+    @staticmethod
+    def type_errors(rt, obj, version):
+        if obj.get("kind") != rt.kind:
+            return [errors.invalid_value("kind", obj.get("kind") or "", "must be %s" % rt.kind)]
+        want = rt.api_version(version)
+        if obj.get("apiVersion") != want:
+            return [errors.invalid_value("apiVersion", obj.get("apiVersion") or "", "must be %s" % want)]
+        return []
+
+    def validate(self, api, rt, obj, old, version):
         schema = rt.schemas.get(version) or rt.schemas.get(rt.storage_version)
-        return prune_default_validate(obj, schema, unknown)
+        return validate_schema(obj, schema)
 
 
 CR = CustomResourceStrategy()
@@ -338,6 +406,8 @@ CR = CustomResourceStrategy()
 STRATEGIES = {
     ("", "secrets"): SecretStrategy(),
     ("", "configmaps"): ConfigMapStrategy(),
+    ("", "events"): EventStrategy(),
+    ("coordination.k8s.io", "leases"): LeaseStrategy(),
     ("", "namespaces"): NamespaceStrategy(),
     ("apiextensions.k8s.io", "customresourcedefinitions"): CRDStrategy(),
 }

@@ -21,6 +21,8 @@ def parse_args(argv):
     p.add_argument("--version-minor", type=int, default=32, help="minor version reported by /version")
     p.add_argument("--plain-http", action="store_true", help="serve HTTP instead of HTTPS")
     p.add_argument("--history", type=int, default=10000, help="watch history window (events)")
+    p.add_argument("--bookmark-interval", type=float, default=60.0, metavar="SECONDS",
+                   help="how often watches with allowWatchBookmarks get a BOOKMARK (default 60, like the cacher)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.add_argument("--enable-admission-plugins", default="",
                    help="comma-separated admission plugins; supported: OwnerReferencesPermissionEnforcement")
@@ -33,6 +35,9 @@ def main(argv=None):
     host = host.strip("[]") or "127.0.0.1"
     token = args.token or random_token()
     admission = [x.strip() for x in args.enable_admission_plugins.split(",") if x.strip()]
+    if args.bookmark_interval <= 0:
+        sys.stderr.write("kube-emulator: --bookmark-interval must be positive\n")
+        return 2
     from .rbac import ADMISSION_PLUGINS
     unknown = [x for x in admission if x not in ADMISSION_PLUGINS]
     if unknown:
@@ -41,7 +46,7 @@ def main(argv=None):
     tls = None if args.plain_http else TLSMaterial()
     try:
         emu = Emulator(version_minor=args.version_minor, history=args.history, tokens={token: "admin"},
-                       verbose=args.verbose, admission=admission)
+                       verbose=args.verbose, admission=admission, bookmark_interval=args.bookmark_interval)
         if args.plain_http:
             emu.anonymous_user = "admin"  # kubectl sends no token over http (see Emulator.anonymous_user)
         if args.fleet_sim:

@@ -5,6 +5,8 @@ All functions take a private deep copy of the target and return a new value;
 they raise PatchError when a patch cannot be applied (-> 422) and
 ValueError for malformed patch documents (-> 400).
 """
+import json
+
 from .util import deep_copy
 
 
@@ -27,68 +29,81 @@ def merge_patch(target, patch):
 
 
 # ------------------------------------------------------------------ JSON patch
+# Semantics and error texts of gopkg.in/evanphx/json-patch.v4, which the apiserver applies
+# JSON patches with (errors.Wrapf: "<context>: <cause>").
 
-def _ptr(path):
+_MISSING = "missing value"
+_BAD_INDEX = "invalid index referenced"
+
+
+def _keys(path):
+    """The reference tokens of a JSON pointer ("" is the whole document)."""
     if path == "":
         return []
-    if not path.startswith("/"):
-        raise PatchError("invalid JSON pointer %r" % path)
-    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+    return [p.replace("~1", "/").replace("~0", "~") for p in path.lstrip("/").split("/")] if path.startswith("/") \
+        else [path.replace("~1", "/").replace("~0", "~")]
 
 
-def _walk(doc, parts):
+def _find(doc, path):
+    """findObject: (container, key) for path, or (None, None) when its parent does not exist."""
+    keys = _keys(path)
+    if not keys:
+        return None, None
     cur = doc
-    for p in parts:
-        if isinstance(cur, dict):
-            if p not in cur:
-                raise PatchError("doc is missing path: %s" % p)
-            cur = cur[p]
-        elif isinstance(cur, list):
-            i = _index(p, len(cur))
-            cur = cur[i]
-        else:
-            raise PatchError("doc is missing path: %s" % p)
-    return cur
+    for k in keys[:-1]:
+        cur = _get(cur, k)
+        if not isinstance(cur, (dict, list)):
+            return None, None
+    return cur, keys[-1]
 
 
-def _index(p, n, allow_end=False):
-    if p == "-" and allow_end:
-        return n
+def _get(con, key):
+    if isinstance(con, dict):
+        return con.get(key)
+    if isinstance(con, list):
+        try:
+            i = int(key)
+        except ValueError:
+            return None
+        return con[i] if 0 <= i < len(con) else None
+    return None
+
+
+def _index(key, n):
     try:
-        i = int(p)
+        i = int(key)
     except ValueError:
-        raise PatchError("invalid array index %r" % p)
-    if i < 0 or i > n or (i == n and not allow_end):
-        raise PatchError("array index out of bounds: %d" % i)
+        raise PatchError("value was not a proper array index: '%s': strconv.Atoi: parsing %s: invalid syntax"
+                         % (key, json.dumps(key)))
+    if i < 0 or i >= n:
+        raise PatchError("Unable to access invalid index: %d: %s" % (i, _BAD_INDEX))
     return i
 
 
-def _add(doc, parts, value):
-    if not parts:
-        return value
-    parent = _walk(doc, parts[:-1])
-    last = parts[-1]
-    if isinstance(parent, dict):
-        parent[last] = value
-    elif isinstance(parent, list):
-        parent.insert(_index(last, len(parent), allow_end=True), value)
-    else:
-        raise PatchError("add operation does not apply: doc is missing path")
-    return doc
+def _con_get(con, key):
+    if isinstance(con, dict):
+        if key not in con:
+            raise PatchError("unable to get nonexistent key: %s: %s" % (key, _MISSING))
+        return con[key]
+    return con[_index(key, len(con))]
 
 
-def _remove(doc, parts):
-    if not parts:
-        raise PatchError("cannot remove root")
-    parent = _walk(doc, parts[:-1])
-    last = parts[-1]
-    if isinstance(parent, dict):
-        if last not in parent:
-            raise PatchError("remove operation does not apply: doc is missing key: %s" % last)
-        return parent.pop(last)
-    if isinstance(parent, list):
-        return parent.pop(_index(last, len(parent)))
-    raise PatchError("remove operation does not apply")
+def _con_add(con, key, value):
+    if isinstance(con, dict):
+        con[key] = value
+        return
+    if key == "-":
+        con.append(value)
+        return
+    con.insert(_index(key, len(con) + 1), value)
+
+
+def _con_remove(con, key):
+    if isinstance(con, dict):
+        if key not in con:
+            raise PatchError("Unable to remove nonexistent key: %s: %s" % (key, _MISSING))
+        return con.pop(key)
+    return con.pop(_index(key, len(con)))
 
 
 def json_patch(target, ops):
@@ -96,52 +111,86 @@ def json_patch(target, ops):
         raise ValueError("json patch must be a list of operations")
     doc = deep_copy(target)
     for op in ops:
-        if not isinstance(op, dict) or "op" not in op:
+        if not isinstance(op, dict):
             raise ValueError("invalid json patch operation")
-        kind = op["op"]
-        if "path" not in op:
-            raise PatchError("operation missing path")
-        parts = _ptr(op["path"])
+        kind = op.get("op")
+        path = op.get("path")
+        if kind not in ("add", "remove", "replace", "move", "copy", "test"):
+            raise PatchError("Unexpected kind: %s: unknown object type"
+                             % (kind if isinstance(kind, str) else "unknown"))
+        if not isinstance(path, str):
+            raise PatchError("%s operation failed to decode path: %s" % (kind, _MISSING))
+        value = deep_copy(op.get("value"))
         if kind == "add":
-            if "value" not in op:
-                raise PatchError("add operation missing value")
-            doc = _add(doc, parts, deep_copy(op["value"]))
-        elif kind == "remove":
-            _remove(doc, parts)
-        elif kind == "replace":
-            if "value" not in op:
-                raise PatchError("replace operation missing value")
-            if not parts:
-                doc = deep_copy(op["value"])
+            if path == "":
+                doc = value
                 continue
-            parent = _walk(doc, parts[:-1])
-            last = parts[-1]
-            if isinstance(parent, dict):
-                if last not in parent:
-                    raise PatchError("replace operation does not apply: doc is missing key: %s" % op["path"])
-                parent[last] = deep_copy(op["value"])
-            elif isinstance(parent, list):
-                parent[_index(last, len(parent))] = deep_copy(op["value"])
-            else:
-                raise PatchError("replace operation does not apply")
-        elif kind in ("move", "copy"):
-            if "from" not in op:
-                raise PatchError("%s operation missing from" % kind)
-            src = _ptr(op["from"])
-            if kind == "move":
-                val = _remove(doc, src)
-            else:
-                val = deep_copy(_walk(doc, src))
-            doc = _add(doc, parts, val)
-        elif kind == "test":
+            con, key = _find(doc, path)
+            if con is None:
+                raise PatchError('add operation does not apply: doc is missing path: "%s": %s' % (path, _MISSING))
             try:
-                have = _walk(doc, parts)
+                _con_add(con, key, value)
+            except PatchError as e:
+                raise PatchError("error in add for path: '%s': %s" % (path, e))
+        elif kind == "remove":
+            con, key = _find(doc, path)
+            if con is None:
+                raise PatchError('remove operation does not apply: doc is missing path: "%s": %s' % (path, _MISSING))
+            try:
+                _con_remove(con, key)
+            except PatchError as e:
+                raise PatchError("error in remove for path: '%s': %s" % (path, e))
+        elif kind == "replace":
+            if path == "":
+                doc = value
+                continue
+            con, key = _find(doc, path)
+            if con is None:
+                raise PatchError("replace operation does not apply: doc is missing path: %s: %s" % (path, _MISSING))
+            try:
+                _con_get(con, key)
             except PatchError:
-                raise PatchError("testing value %s failed" % op["path"])
+                raise PatchError("replace operation does not apply: doc is missing key: %s: %s" % (path, _MISSING))
+            if isinstance(con, dict):
+                con[key] = value
+            else:
+                con[_index(key, len(con))] = value
+        elif kind in ("move", "copy"):
+            frm = op.get("from")
+            if not isinstance(frm, str):
+                raise PatchError("%s operation failed to decode from: %s" % (kind, _MISSING))
+            con, key = _find(doc, frm)
+            if con is None:
+                raise PatchError("%s operation does not apply: doc is missing from path: %s: %s"
+                                 % (kind, frm, _MISSING))
+            try:
+                val = _con_remove(con, key) if kind == "move" else deep_copy(_con_get(con, key))
+            except PatchError as e:
+                raise PatchError("error in move for path: '%s': %s" % (key, e) if kind == "move" else
+                                 "error in copy for from: '%s': %s" % (frm, e))
+            if path == "":
+                doc = val
+                continue
+            con, key = _find(doc, path)
+            if con is None:
+                raise PatchError("%s operation does not apply: doc is missing destination path: %s: %s"
+                                 % (kind, path, _MISSING))
+            try:
+                _con_add(con, key, val)
+            except PatchError as e:
+                raise PatchError("error in %s for path: '%s': %s" % (kind, path, e))
+        else:  # test
+            if path == "":
+                have = doc
+            else:
+                con, key = _find(doc, path)
+                if con is None:
+                    raise PatchError("test operation does not apply: is missing path: %s: %s" % (path, _MISSING))
+                have = _get(con, key)
+            if have is None and op.get("value") is None:
+                continue
             if have != op.get("value"):
-                raise PatchError("testing value %s failed" % op["path"])
-        else:
-            raise PatchError("Unexpected kind: %s" % kind)
+                raise PatchError("testing value %s failed: test failed" % path)
     return doc
 
 

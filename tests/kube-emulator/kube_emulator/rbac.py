@@ -534,6 +534,8 @@ class RBAC:
     # ------------------------------------------------------------ impersonation
     def impersonate(self, user, headers):
         """The acting user after Impersonate-* headers (403 when not allowed)."""
+        if not getattr(headers, "impersonation", True):
+            return user  # the request parser saw no Impersonate-* header
         iu = headers.get("Impersonate-User")
         groups_h = headers.get("Impersonate-Group")
         uid = headers.get("Impersonate-Uid")

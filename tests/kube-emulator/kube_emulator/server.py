@@ -17,7 +17,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote
 
-from . import discovery, errors, protobuf, rbac, tables, watch
+from . import decoding, discovery, errors, gotypes, protobuf, rbac, tables, watch
 from .admin import Admin
 from .api import Api, Selectors
 from .errors import ApiError
@@ -33,11 +33,12 @@ REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 401: 
            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
            504: "Gateway Timeout"}
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+OPTIONS_KIND = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions"}
 
 
 class Request:
     __slots__ = ("method", "path", "params", "headers", "body", "handler", "verb", "group", "resource",
-                 "subresource", "user")
+                 "subresource", "user", "warnings")
 
     def __init__(self, method, path, params, headers, body, handler):
         self.method = method
@@ -51,6 +52,7 @@ class Request:
         self.resource = ""
         self.subresource = ""
         self.user = None  # rbac.UserInfo of the (impersonated) requester
+        self.warnings = []  # texts for Warning headers (299)
 
 
 class Response:
@@ -65,6 +67,11 @@ class Response:
 
 def status_response(e):
     return Response(e.code, e.status(), headers=e.headers)
+
+
+def warning_header(text):
+    """A Warning header value as the apiserver writes it: 299 - "<text>" (strconv.Quote)."""
+    return '299 - "%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 # ---------------------------------------------------------------- Accept negotiation
@@ -86,7 +93,7 @@ def parse_accept(value):
 
 
 def negotiate(accept_header):
-    """-> (kind, version) with kind in json|table|pom; raises 406."""
+    """-> (kind, version) with kind in json|table|pom|pomlist; raises 406."""
     ranges = parse_accept(accept_header)
     if not ranges:
         return "json", None
@@ -103,15 +110,81 @@ def negotiate(accept_header):
             continue
         if as_ == "Table":
             return "table", v
-        if as_ in ("PartialObjectMetadata", "PartialObjectMetadataList"):
+        if as_ == "PartialObjectMetadata":
             return "pom", v
+        if as_ == "PartialObjectMetadataList":
+            return "pomlist", v
     raise errors.not_acceptable()
+
+
+def check_transform(kind, verb, rt):
+    """doTransformObject's checks (handlers/response.go): PartialObjectMetadata needs a single
+    object and PartialObjectMetadataList a list. The messages name the Go type of what the
+    storage returned (%T: internal types for built-ins, unstructured for custom resources)."""
+    if kind == "pom" and verb == "list":
+        t = ("*%sList" % gotypes.INTERNAL_TYPE[rt.key]) if rt.builtin else "*unstructured.UnstructuredList"
+        raise errors.not_acceptable_transform("you requested PartialObjectMetadata, but the requested object is a "
+                                              "list (%s)" % t)
+    if kind == "pomlist" and verb == "get":
+        t = ("*" + gotypes.INTERNAL_TYPE[rt.key]) if rt.builtin else "*unstructured.Unstructured"
+        raise errors.not_acceptable_transform("you requested PartialObjectMetadataList, but the requested object is "
+                                              "not a list (%s)" % t)
+
+
+def resource_path(rest):
+    """(watch_prefix, namespace, plural, name, subresource) of the part of a resource URL
+    after /api/v1 or /apis/G/V, or None when it is not a resource path."""
+    watch_prefix = False
+    if rest and rest[0] == "watch":
+        watch_prefix = True
+        rest = rest[1:]
+    ns = None
+    if len(rest) >= 3 and rest[0] == "namespaces" and not (len(rest) == 3 and rest[2] in ("status", "finalize")):
+        ns = rest[1]
+        rest = rest[2:]
+    if not rest or len(rest) > 3:
+        return None
+    return watch_prefix, ns, rest[0], (rest[1] if len(rest) > 1 else None), (rest[2] if len(rest) > 2 else "")
+
+
+def resource_verb(method, name, watch):
+    """The audit verb of a resource request (RequestInfoFactory), or None for other methods."""
+    if method in ("GET", "HEAD"):
+        if name is not None:
+            return "get"
+        return "watch" if watch else "list"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method) or \
+        ({"DELETE": "delete" if name is not None else "deletecollection"}.get(method))
+
+
+def classify(req, parts):
+    """Fill req.verb/group/resource/subresource from the URL alone (for requests that are
+    answered before routing, e.g. 401s, so that they are counted too)."""
+    if not parts or parts[0] not in ("api", "apis"):
+        if parts and parts[0] == "openapi":
+            req.verb = "get"
+        return
+    head_len = 2 if parts[0] == "api" else 3
+    if len(parts) <= head_len:
+        req.verb = "get"  # discovery
+        return
+    req.group = "" if parts[0] == "api" else parts[1]
+    rp = resource_path(parts[head_len:])
+    if rp is None:
+        req.verb = "get"
+        return
+    watch_prefix, _, plural, name, sub = rp
+    req.resource, req.subresource = plural, sub
+    req.verb = resource_verb(req.method, name, watch_prefix or parse_bool(req.params.get("watch", "")) is True) \
+        or req.method.lower()
 
 
 # ---------------------------------------------------------------- HTTP plumbing
 
 class Headers(dict):
-    """Request headers with case-insensitive get() (keys stored lower-case)."""
+    """Request headers with case-insensitive get() (keys stored lower-case).
+    `impersonation` says whether any Impersonate-* header is present."""
+    impersonation = True
 
     def get(self, name, default=None):
         return dict.get(self, name.lower(), default)
@@ -162,6 +235,7 @@ class Handler(BaseHTTPRequestHandler):
             self.command, self.path, self.request_version = parts
             self.requestline = " ".join(parts)
             headers = Headers()
+            imp = False
             n = 0
             while True:
                 h = self.rfile.readline(65537)
@@ -174,10 +248,13 @@ class Handler(BaseHTTPRequestHandler):
                 k, _, v = h.decode("latin-1").partition(":")
                 k = k.strip().lower()
                 v = v.strip()
+                if k.startswith("impersonate-"):
+                    imp = True
                 if k in headers:
                     headers[k] = headers[k] + ", " + v
                 else:
                     headers[k] = v
+            headers.impersonation = imp
             self.headers = headers
             conn = headers.get("connection", "").lower()
             if self.request_version == "HTTP/1.0":
@@ -215,10 +292,11 @@ class Handler(BaseHTTPRequestHandler):
              "Date: " + http_date(),
              "Content-Length: %d" % len(body)]
         if headers:
-            h += ["%s: %s" % kv for kv in headers.items()]
+            h += ["%s: %s" % kv for kv in (headers.items() if isinstance(headers, dict) else headers)]
         if self.close_connection:
             h.append("Connection: close")
-        self.wfile.write(("\r\n".join(h) + "\r\n\r\n").encode("latin-1") + body)
+        head = ("\r\n".join(h) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + body)  # HEAD: headers only
 
     def read_body(self):
         te = self.headers.get("Transfer-Encoding", "")
@@ -248,10 +326,16 @@ class Handler(BaseHTTPRequestHandler):
         req = Request(self.command, unquote(path), params, self.headers, body, self)
         emu = self.server.emulator
         resp = emu.handle(req)
+        if emu.verbose:
+            self.log_message('"%s %s" %s %s', self.command, self.path, resp.code if resp else "200 (stream)",
+                             self.headers.get("User-Agent", "-"))
         if resp is None:  # streamed (watch)
             return
+        headers = resp.headers
+        if req.warnings:
+            headers = list((headers or {}).items()) + [("Warning", warning_header(w)) for w in req.warnings]
         try:
-            self.send_body(resp.code, resp.body, resp.ctype, resp.headers)
+            self.send_body(resp.code, resp.body, resp.ctype, headers)
         except OSError:
             self.close_connection = True
 
@@ -300,8 +384,10 @@ class Server(ThreadingHTTPServer):
 # ---------------------------------------------------------------- the emulator
 
 class Emulator:
-    def __init__(self, version_minor=32, history=10000, tokens=None, verbose=False, admission=()):
+    def __init__(self, version_minor=32, history=10000, tokens=None, verbose=False, admission=(),
+                 bookmark_interval=watch.DEFAULT_BOOKMARK_INTERVAL):
         self.version_minor = version_minor
+        self.watch_settings = watch.Settings(bookmark_interval)
         self.verbose = verbose
         self.tokens = dict(tokens or {})  # token -> user name
         self.admin_tokens = set(t for t, u in self.tokens.items() if u == "admin")
@@ -399,6 +485,9 @@ class Emulator:
         if user is None:
             user = rbac.ADMIN if self.anonymous_user == "admin" else self.anonymous_user
         if user is False or (user is None and not path.startswith(PUBLIC_PATHS)):
+            if not path.startswith("/emulator/"):
+                classify(req, [p for p in path.split("/") if p])
+                self._record(req, 401)
             return status_response(errors.unauthorized())
         if path.startswith("/emulator/"):
             if user is not rbac.ADMIN:
@@ -466,39 +555,17 @@ class Emulator:
                 raise errors.path_not_found()
             self._record(req, 200)
             return Response(200, doc)
-        watch_prefix = False
-        if rest[0] == "watch":
-            watch_prefix = True
-            rest = rest[1:]
-        ns = None
-        if len(rest) >= 3 and rest[0] == "namespaces" and not (len(rest) == 3 and rest[2] in ("status", "finalize")):
-            ns = rest[1]
-            rest = rest[2:]
-        if not rest or len(rest) > 3:
+        rp = resource_path(rest)
+        if rp is None:
             req.verb = "get"
             raise errors.path_not_found()
-        plural = rest[0]
-        name = rest[1] if len(rest) > 1 else None
-        sub = rest[2] if len(rest) > 2 else ""
+        watch_prefix, ns, plural, name, sub = rp
         req.resource = plural
         req.subresource = sub
         m = req.method
         params = req.params
-        if m == "GET" or m == "HEAD":
-            if name is None:
-                w = watch_prefix or parse_bool(params.get("watch", "")) is True
-                req.verb = "watch" if w else "list"
-            else:
-                req.verb = "get"
-        elif m == "POST":
-            req.verb = "create"
-        elif m == "PUT":
-            req.verb = "update"
-        elif m == "PATCH":
-            req.verb = "patch"
-        elif m == "DELETE":
-            req.verb = "delete" if name is not None else "deletecollection"
-        else:
+        req.verb = resource_verb(m, name, watch_prefix or parse_bool(params.get("watch", "")) is True)
+        if req.verb is None:
             req.verb = m.lower()
             raise errors.method_not_allowed(m, group, plural)
         if req.user is not None:
@@ -510,8 +577,8 @@ class Emulator:
             raise errors.path_not_found()
         if rt.namespaced and ns is None and name is not None:
             raise errors.path_not_found()
-        fault = self.admin.check_fault(req.verb, group, plural, sub,
-                                       (req.headers.get("User-Agent") or "").split("/", 1)[0])
+        agent = (req.headers.get("User-Agent") or "").split("/", 1)[0]
+        fault = self.admin.check_fault(req.verb, group, plural, sub, agent)
         delay = self.admin.delay_ms(req.verb, plural)
         if delay:
             time.sleep(delay / 1000.0)
@@ -533,14 +600,18 @@ class Emulator:
         dry = self._dry_run(params)
         api = self.api
         v = req.verb
+        directive = params.get("fieldValidation")
+        if directive is not None and v in OPTIONS_KIND:
+            decoding.check_directive(directive, OPTIONS_KIND[v])
         if v in ("create", "update", "patch") and self.rbac.owner_refs_enforced and not req.user.privileged:
             self._admit_owner_refs(req, rt, version, ns, name, sub)
         if v in ("get", "list", "watch"):
             kind, fmt_ver = negotiate(req.headers.get("Accept"))
+            check_transform(kind, v, rt)
         else:
             kind, fmt_ver = "json", None
         if v == "get":
-            obj = api.get(rt, ns, name)
+            obj = api.get(rt, ns, name, params.get("resourceVersion"))
             r = Response(200, self._render_one(rt, version, obj, kind, fmt_ver, params))
         elif v == "list":
             sel = Selectors(rt, params.get("labelSelector"), params.get("fieldSelector"))
@@ -553,25 +624,26 @@ class Emulator:
             if kind == "table":
                 fmt = watch.WatchFormat(rt, version, api, "table", params.get("includeObject") or "Metadata",
                                         table_version=fmt_ver)
-            elif kind == "pom":
-                fmt = watch.WatchFormat(rt, version, api, "pom", pom_version=fmt_ver)
+            elif kind in ("pom", "pomlist"):
+                fmt = watch.WatchFormat(rt, version, api, kind, pom_version=fmt_ver)
             else:
                 fmt = watch.WatchFormat(rt, version, api)
+            split = self.admin.split_watch(group, plural, agent)
             watch.serve(req.handler, self.store, rt, ns, None if sel.empty else sel.matches, fmt, params,
-                        on_start=lambda code: self._record(req, code))
+                        self.watch_settings, split, on_start=lambda code: self._record(req, code))
             return None
         elif v == "create":
             if name is not None:
                 raise errors.method_not_allowed(v, group, plural)
-            obj = api.create(rt, ns, self._json(req), version, dry, params.get("fieldValidation"))
+            obj = api.create(rt, ns, self._body(req, rt), version, dry, directive, req.warnings, req.body)
             r = Response(201, api.output(rt, obj, version))
         elif v == "update":
-            obj, created = api.update(rt, ns, name, self._json(req), version, sub or None, dry,
-                                      params.get("fieldValidation"))
+            obj, created = api.update(rt, ns, name, self._body(req, rt), version, sub or None, dry, directive,
+                                      req.warnings, req.body)
             r = Response(201 if created else 200, api.output(rt, obj, version))
         elif v == "patch":
             obj = api.patch(rt, ns, name, req.headers.get("Content-Type"), req.body, version, sub or None, dry,
-                            params.get("fieldValidation"))
+                            directive, req.warnings)
             r = Response(200, api.output(rt, obj, version))
         elif v == "delete":
             opts = self._delete_options(req)
@@ -601,12 +673,12 @@ class Emulator:
         """OwnerReferencesPermissionEnforcement: judge the object as it would be stored (a dry run)."""
         api = self.api
         if req.verb == "create":
-            body = self._json(req)
+            body = self._body(req, rt)
             self.rbac.admit_owner_refs(req.user, rt, version, ns, name, sub, body, None, True)
             return
         old = api.store.get(rt.key, ns if rt.namespaced else "", name)
         if req.verb == "update":
-            new, created = api.update(rt, ns, name, self._json(req), version, sub or None, True)
+            new, created = api.update(rt, ns, name, self._body(req, rt), version, sub or None, True)
             old = None if created else old
         else:
             new = api.patch(rt, ns, name, req.headers.get("Content-Type"), req.body, version, sub or None, True)
@@ -627,7 +699,7 @@ class Emulator:
         if kind == "table":
             return tables.table(rt, version, res.items, res.rv, res.cont, res.remaining,
                                 include=params.get("includeObject") or "Metadata", table_version=fmt_ver)
-        if kind == "pom":
+        if kind == "pomlist":
             return tables.pom_list(res.items, res.rv, res.cont, res.remaining, fmt_ver)
         md = {"resourceVersion": str(res.rv)}
         if res.cont:
@@ -662,6 +734,14 @@ class Emulator:
         if d != "All":
             raise errors.bad_request('dryRun: Unsupported value: "%s": supported values: "All"' % d)
         return True
+
+    @staticmethod
+    def _body(req, rt):
+        """A create/update body: Kubernetes protobuf or JSON (decoded as the JSON serializer does)."""
+        ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            return Emulator._json(req)
+        return decoding.parse_body(req.body, rt)
 
     @staticmethod
     def _json(req):
@@ -703,6 +783,28 @@ class Emulator:
         return opts
 
     # ------------------------------------------------------------ admin API
+    def _settings(self):
+        ws = self.watch_settings
+        return {"bookmarkIntervalSeconds": ws.bookmark_interval, "splitChunks": ws.split_chunks}
+
+    def _set_settings(self, spec):
+        if not isinstance(spec, dict):
+            raise errors.bad_request("settings must be a JSON object")
+        unknown = sorted(set(spec) - {"bookmarkIntervalSeconds", "splitChunks"})
+        if unknown:
+            raise errors.bad_request('unknown setting "%s"' % unknown[0])
+        ws = self.watch_settings
+        if "bookmarkIntervalSeconds" in spec:
+            v = spec["bookmarkIntervalSeconds"]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+                raise errors.bad_request("bookmarkIntervalSeconds must be a positive number")
+            ws.bookmark_interval = float(v)
+        if "splitChunks" in spec:
+            if not isinstance(spec["splitChunks"], bool):
+                raise errors.bad_request("splitChunks must be true or false")
+            ws.split_chunks = spec["splitChunks"]
+        return self._settings()
+
     def _admin(self, req, path):
         parts = [p for p in path.split("/") if p][2:]  # after emulator/v1
         m = req.method
@@ -743,6 +845,11 @@ class Emulator:
         elif parts == ["watches", "close"] and m == "POST":
             n = (body or {}).get("afterEvents") or 0
             return Response(200, self.close_watches(int(n)))
+        elif parts == ["settings"]:
+            if m == "GET":
+                return Response(200, self._settings())
+            if m in ("POST", "PUT"):
+                return Response(200, self._set_settings(body or {}))
         elif parts == ["tokens"] and m == "POST":
             return Response(201, self.rbac.add_static_token(body or {}))
         elif parts == ["compact"] and m == "POST":

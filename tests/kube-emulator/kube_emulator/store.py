@@ -44,18 +44,19 @@ class Event:
 
 
 class Watcher:
-    def __init__(self, store, key, ns, match):
+    def __init__(self, store, key, ns, match, min_rv=0):
         self.store = store
         self.key = key
         self.ns = ns            # None = all namespaces
         self.match = match      # None = everything, else fn(obj) -> bool
+        self.min_rv = min_rv    # the RV the client started from: only newer events are delivered
         self.q = queue.SimpleQueue()
         self.closed = False
         self.close_after = None  # remaining events before the server closes it
         self.delivered = 0
 
     def offer(self, ev):
-        if self.closed:
+        if self.closed or ev.rv <= self.min_rv:
             return
         if self.ns is not None and ev.ns != self.ns:
             return
@@ -104,6 +105,8 @@ class Store:
         self.listeners = []     # fn(event) called under the lock
         self.uid_index = {}     # uid -> (key, ns, name)
         self.owner_index = {}   # owner uid -> set((key, ns, name))
+        self._advanced = threading.Condition(self.lock)
+        self._rv_waiters = 0
 
     # ------------------------------------------------------------ reads
     def get(self, key, ns, name):
@@ -205,6 +208,8 @@ class Store:
                 self.owner_index.setdefault(o.get("uid"), set()).add(ref)
 
     def _emit(self, ev):
+        if self._rv_waiters:
+            self._advanced.notify_all()
         h = self.history
         h.append(ev)
         while len(h) > self.history_max:
@@ -220,6 +225,16 @@ class Store:
         with self.lock:
             self.history.clear()
             self.floor = self.rv
+
+    def wait_for_rv(self, rv, timeout):
+        """Block until the store has reached rv (True) or timeout seconds passed (False),
+        like the watch cache's waitUntilFreshAndBlock."""
+        with self.lock:
+            self._rv_waiters += 1
+            try:
+                return self._advanced.wait_for(lambda: self.rv >= rv, timeout)
+            finally:
+                self._rv_waiters -= 1
 
     # ------------------------------------------------------------ history
     def events_since(self, rv):
@@ -254,12 +269,13 @@ class Store:
         return [cur[k] for k in sorted(cur)]
 
     # ------------------------------------------------------------ watch
-    def watch(self, key, ns, match, since):
+    def watch(self, key, ns, match, since, min_rv=0):
         """Register a watcher. since=None: start with synthetic ADDED for the current
-        state; else replay history after since (TooOld if compacted).
+        state; else replay history after since (TooOld if compacted). Events at or
+        below min_rv are never delivered (a start point ahead of the store waits).
         Returns (watcher, backlog[(type, Event)], rv_at_start)."""
         with self.lock:
-            w = Watcher(self, key, ns, match)
+            w = Watcher(self, key, ns, match, min_rv)
             backlog = []
             if since is None:
                 for obj in self.items(key, ns):
@@ -270,7 +286,7 @@ class Store:
                         backlog.append(("ADDED", ev))
             else:
                 collect = _Collector()
-                collect.ns, collect.match, collect.closed, collect.q = ns, match, False, collect
+                collect.ns, collect.match, collect.closed, collect.q, collect.min_rv = ns, match, False, collect, 0
                 for ev in self.events_since(since):
                     if ev.key == key:
                         Watcher.offer(collect, ev)
@@ -285,9 +301,10 @@ class Store:
                 s.discard(w)
 
     def bookmark(self, w):
-        """Queue a BOOKMARK at the current revision behind every event already queued."""
+        """Queue a BOOKMARK at the current revision behind every event already queued
+        (none while the store is still behind the watch's start)."""
         with self.lock:
-            if not w.closed:
+            if not w.closed and self.rv >= w.min_rv:
                 w.q.put(("BOOKMARK", self.rv))
 
     def open_watches(self):

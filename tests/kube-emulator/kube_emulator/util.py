@@ -3,10 +3,10 @@
 Owns no state. Everything here is pure and safe to call from any thread.
 """
 import json
+import os
 import random
 import string
 import time
-import uuid
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's utilrand alphabet
@@ -31,9 +31,16 @@ def deep_copy(o):
     return o
 
 
+_NOW = [0, ""]
+
+
 def now_rfc3339():
     """metav1.Time: RFC 3339, seconds, UTC, 'Z'."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    t = int(time.time())
+    if _NOW[0] != t:
+        _NOW[1] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        _NOW[0] = t
+    return _NOW[1]
 
 
 def parse_rfc3339(s):
@@ -63,7 +70,9 @@ def parse_rfc3339(s):
 
 
 def new_uid():
-    return str(uuid.uuid4())
+    """A random (version 4, RFC 4122) UUID string, as uuid.uuid4() gives but cheaper."""
+    h = os.urandom(16).hex()
+    return "%s-%s-4%s-%x%s-%s" % (h[:8], h[8:12], h[13:16], 8 | (int(h[16], 16) & 3), h[17:20], h[20:])
 
 
 def random_suffix(n=5):

@@ -1,12 +1,19 @@
-"""openAPIV3Schema handling for custom resources, like a structural schema:
-prune unknown fields (unless x-kubernetes-preserve-unknown-fields), apply
-`default`s, then validate (type, required, properties, items,
-additionalProperties, enum, minLength/maxLength, minItems/maxItems,
-minimum/maximum, pattern, nullable, x-kubernetes-int-or-string,
-x-kubernetes-embedded-resource).
+"""Validation shared by all kinds, as apimachinery has it:
 
-Entry point: prune_default_validate(obj, schema) -> list of errors.Cause.
-The object is modified in place (pruned and defaulted).
+- the string validators of k8s.io/apimachinery/pkg/util/validation
+  (IsDNS1123Subdomain, IsDNS1123Label, IsQualifiedName, IsValidLabelValue,
+  IsConfigMapKey, path-segment names) with their exact messages;
+- ValidateObjectMetaAccessor: name/generateName, labels, annotations (keys
+  and total size), ownerReferences, finalizers;
+- openAPIV3Schema handling for custom resources, like a structural schema:
+  prune unknown fields (unless x-kubernetes-preserve-unknown-fields) and
+  apply `default`s when the body is decoded (prune_and_default), then
+  validate (validate_schema: type, required, properties, items,
+  additionalProperties, enum, minLength/maxLength, minItems/maxItems,
+  minimum/maximum, pattern, nullable, x-kubernetes-int-or-string,
+  x-kubernetes-embedded-resource).
+
+Validators return lists of errors.Cause; kind-specific rules live in kinds.py.
 """
 import re
 
@@ -15,16 +22,261 @@ from .util import deep_copy
 
 _TYPE_NAMES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
+# ------------------------------------------------------------------ apimachinery string validators
 
-def prune_default_validate(obj, schema, unknown=None):
-    """unknown: optional list that receives the paths of pruned (unknown) fields."""
+DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS1123_SUBDOMAIN_FMT = DNS1123_LABEL_FMT + "(\\." + DNS1123_LABEL_FMT + ")*"
+QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?"
+CONFIG_MAP_KEY_FMT = "[-._a-zA-Z0-9]+"
+_LABEL_RE = re.compile(DNS1123_LABEL_FMT)
+_SUBDOMAIN_RE = re.compile(DNS1123_SUBDOMAIN_FMT)
+_QUALIFIED_RE = re.compile(QUALIFIED_NAME_FMT)
+_LABEL_VALUE_RE = re.compile(LABEL_VALUE_FMT)
+_CONFIG_KEY_RE = re.compile(CONFIG_MAP_KEY_FMT)
+# One-regex fast paths for the (overwhelmingly common) valid values; ASCII only, so str length = bytes
+_FAST_QUALIFIED = re.compile("(?:%s/)?%s" % (DNS1123_SUBDOMAIN_FMT, QUALIFIED_NAME_FMT))
+_FAST_LABEL_VALUE = _LABEL_VALUE_RE
+TOTAL_ANNOTATION_SIZE = 256 * 1024
+STANDARD_FINALIZERS = ("kubernetes", "orphan", "foregroundDeletion")
+
+
+def regex_error(msg, fmt, *examples):
+    if not examples:
+        return msg + " (regex used for validation is '" + fmt + "')"
+    return msg + " (e.g. " + " or ".join("'%s', " % e for e in examples) + "regex used for validation is '" + \
+        fmt + "')"
+
+
+def max_len_error(n):
+    return "must be no more than %d characters" % n
+
+
+def _blen(s):
+    return len(s.encode("utf-8"))
+
+
+def is_dns1123_label(value):
+    errs = []
+    if _blen(value) > 63:
+        errs.append(max_len_error(63))
+    if not _LABEL_RE.fullmatch(value):
+        errs.append(regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+                                "'-', and must start and end with an alphanumeric character", DNS1123_LABEL_FMT,
+                                "my-name", "123-abc"))
+    return errs
+
+
+def is_dns1123_subdomain(value):
+    if len(value) <= 253 and _SUBDOMAIN_RE.fullmatch(value):
+        return []
+    errs = []
+    if _blen(value) > 253:
+        errs.append(max_len_error(253))
+    if not _SUBDOMAIN_RE.fullmatch(value):
+        errs.append(regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                                "'-' or '.', and must start and end with an alphanumeric character",
+                                DNS1123_SUBDOMAIN_FMT, "example.com"))
+    return errs
+
+
+_QUALIFIED_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                  "alphanumeric character")
+
+
+def is_qualified_name(value):
+    if len(value) <= 63 and _FAST_QUALIFIED.fullmatch(value):
+        return []
+    errs = []
+    parts = value.split("/")
+    if len(parts) == 1:
+        name = parts[0]
+    elif len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:
+            errs += ["prefix part " + m for m in is_dns1123_subdomain(prefix)]
+    else:
+        return ["a qualified name " + regex_error(_QUALIFIED_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
+                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+    if not name:
+        errs.append("name part must be non-empty")
+    elif _blen(name) > 63:
+        errs.append("name part " + max_len_error(63))
+    if not _QUALIFIED_RE.fullmatch(name):
+        errs.append("name part " + regex_error(_QUALIFIED_MSG, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"))
+    return errs
+
+
+def is_valid_label_value(value):
+    if len(value) <= 63 and _LABEL_VALUE_RE.fullmatch(value):
+        return []
+    errs = []
+    if _blen(value) > 63:
+        errs.append(max_len_error(63))
+    if not _LABEL_VALUE_RE.fullmatch(value):
+        errs.append(regex_error("a valid label must be an empty string or consist of alphanumeric characters, '-', "
+                                "'_' or '.', and must start and end with an alphanumeric character", LABEL_VALUE_FMT,
+                                "MyValue", "my_value", "12345"))
+    return errs
+
+
+def is_config_map_key(value):
+    if len(value) <= 253 and _CONFIG_KEY_RE.fullmatch(value) and not value.startswith(".."):
+        return [] if value != "." else ["must not be '.'"]
+    errs = []
+    if _blen(value) > 253:
+        errs.append(max_len_error(253))
+    if not _CONFIG_KEY_RE.fullmatch(value):
+        errs.append(regex_error("a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                                CONFIG_MAP_KEY_FMT, "key.name", "KEY_NAME", "key-name"))
+    if value == ".":
+        errs.append("must not be '.'")
+    elif value == "..":
+        errs.append("must not be '..'")
+    elif value.startswith(".."):
+        errs.append("must not start with '..'")
+    return errs
+
+
+def _mask_trailing_dash(name):
+    return name[:-2] + "a" if len(name) > 1 and name.endswith("-") else name
+
+
+def name_is_dns_subdomain(name, prefix=False):
+    return is_dns1123_subdomain(_mask_trailing_dash(name) if prefix else name)
+
+
+def name_is_dns_label(name, prefix=False):
+    return is_dns1123_label(_mask_trailing_dash(name) if prefix else name)
+
+
+def path_segment_name(name, prefix=False):
+    """path.ValidatePathSegmentName (RBAC objects)."""
+    if not prefix and name in (".", ".."):
+        return ["may not be '%s'" % name]
+    return ["may not contain '%s'" % c for c in ("/", "%") if c in name]
+
+
+NAME_RULES = {"subdomain": name_is_dns_subdomain, "label": name_is_dns_label, "path": path_segment_name}
+
+
+# ------------------------------------------------------------------ ObjectMeta
+
+def validate_object_meta(md, name_rule="subdomain"):
+    """ValidateObjectMetaAccessor(meta, ..., nameFn, "metadata") on a decoded ObjectMeta dict
+    (namespace, generation and managedFields are server-controlled here)."""
+    causes = []
+    name_fn = NAME_RULES[name_rule]
+    gn = md.get("generateName")
+    if gn:
+        causes += [errors.invalid_value("metadata.generateName", gn, m) for m in name_fn(gn, True)]
+    name = md.get("name")
+    if not name:
+        causes.append(errors.required("metadata.name", "name or generateName is required"))
+    else:
+        causes += [errors.invalid_value("metadata.name", name, m) for m in name_fn(name, False)]
+    causes += validate_labels(md.get("labels"), "metadata.labels")
+    causes += validate_annotations(md.get("annotations"), "metadata.annotations")
+    causes += validate_owner_references(md.get("ownerReferences"), "metadata.ownerReferences")
+    causes += validate_finalizers(md.get("finalizers"), "metadata.finalizers")
+    return causes
+
+
+def validate_labels(labels, path):
+    causes = []
+    for k, v in (labels or {}).items():
+        causes += [errors.invalid_value(path, k, m) for m in is_qualified_name(k)]
+        causes += [errors.invalid_value(path, v, m) for m in is_valid_label_value(v)]
+    return causes
+
+
+def validate_annotations(annotations, path):
+    causes = []
+    total = 0
+    for k, v in (annotations or {}).items():
+        causes += [errors.invalid_value(path, k, m) for m in is_qualified_name(k.lower())]
+        total += (len(k) if k.isascii() else _blen(k)) + (len(v) if v.isascii() else _blen(v))
+    if total > TOTAL_ANNOTATION_SIZE:
+        causes.append(errors.too_long(path, TOTAL_ANNOTATION_SIZE))
+    return causes
+
+
+def _group_version(av):
+    """schema.ParseGroupVersion -> (group, version), None when it does not parse."""
+    if av in ("", "/"):
+        return "", ""
+    n = av.count("/")
+    if n == 0:
+        return "", av
+    if n == 1:
+        return tuple(av.split("/"))
+    return None
+
+
+def validate_owner_references(refs, path):
+    causes = []
+    first_controller = ""
+    for ref in refs or ():
+        gv = _group_version(ref.get("apiVersion") or "")
+        kind = ref.get("kind") or ""
+        if gv is None or not gv[1]:
+            causes.append(errors.invalid_value(path + ".apiVersion", ref.get("apiVersion") or "",
+                                               "version must not be empty"))
+        if not kind:
+            causes.append(errors.invalid_value(path + ".kind", kind, "kind must not be empty"))
+        if not ref.get("name"):
+            causes.append(errors.invalid_value(path + ".name", ref.get("name") or "", "name must not be empty"))
+        if not ref.get("uid"):
+            causes.append(errors.invalid_value(path + ".uid", ref.get("uid") or "", "uid must not be empty"))
+        if gv == ("", "v1") and kind == "Event":
+            causes.append(errors.invalid_value(path, ref, "/v1, Kind=Event is disallowed from being an owner"))
+        if ref.get("controller") is True:
+            cur = "%s/%s" % (kind, ref.get("name") or "")
+            if first_controller:
+                causes.append(errors.invalid_value(path, refs, 'Only one reference can have Controller set to true. '
+                                                   'Found "true" in references for %s and %s'
+                                                   % (first_controller, cur)))
+            else:
+                first_controller = cur
+    return causes
+
+
+def validate_finalizers(finalizers, path):
+    causes = []
+    for f in finalizers or ():
+        causes += [errors.invalid_value(path, f, m) for m in is_qualified_name(f)]
+    if finalizers and "orphan" in finalizers and "foregroundDeletion" in finalizers:
+        causes.append(errors.invalid_value(path, errors.go_string_slice(finalizers),
+                                           "finalizer orphan and foregroundDeletion cannot be both set"))
+    return causes
+
+
+def finalizer_warnings(new, old=None):
+    """Warnings for finalizers without a domain prefix (custom resources: WarningsOnCreate/Update)."""
+    added = sorted(set(new or ()) - set(old or ()))
+    return ['metadata.finalizers: "%s": prefer a domain-qualified finalizer name to avoid accidental conflicts '
+            'with other finalizer writers' % f for f in added if "/" not in f and f not in STANDARD_FINALIZERS]
+
+
+# ------------------------------------------------------------------ custom resources: openAPIV3Schema
+
+def prune_and_default(obj, schema, unknown=None):
+    """Decode-time schema handling: prune unknown fields (their paths appended to
+    `unknown`) and apply defaults. obj is modified in place."""
+    if not schema:
+        return
+    _prune(obj, schema, root=True, path="", unknown=unknown)
+    _default(obj, schema)
+
+
+def validate_schema(obj, schema):
+    """errors.Cause list for obj against its (already applied) structural schema."""
     if not schema:
         return []
-    root_schema = dict(schema)
-    _prune(obj, root_schema, root=True, path="", unknown=unknown)
-    _default(obj, root_schema)
     causes = []
-    _validate(obj, root_schema, "", causes, root=True)
+    _validate(obj, schema, "", causes, root=True)
     return causes
 
 

@@ -1,7 +1,18 @@
 """Watch streaming: HTTP 200, chunked, headers flushed at once, one compact
 JSON WatchEvent + "\\n" per event; synthetic ADDED for resourceVersion ""/"0",
 resume from history, 410 as an ERROR event, BOOKMARKs, timeoutSeconds,
-sendInitialEvents, Table/PartialObjectMetadata objects, admin-driven close.
+sendInitialEvents, Table/PartialObjectMetadata objects, admin-driven close,
+and the splitChunks fault (each event written as 2-3 chunks).
+
+Start points as the cacher has them: a watch from RV N delivers only events
+newer than N, also when N is ahead of the store (it then simply waits);
+sendInitialEvents=true with an N the store has not reached waits up to 3 s
+and then ends with an ERROR event carrying 504 ResourceVersionTooLarge.
+
+Bookmarks (allowWatchBookmarks=true) follow the cacher's schedule: every
+bookmark interval (--bookmark-interval, default 60 s, like the cacher's
+once a minute) and once 2 s before the watch's deadline, never with an RV
+below the watch's start; none at start unless sendInitialEvents asks for one.
 
 Each watch runs in its request's thread and reads its own queue, which the
 store fills under its lock. Event JSON is encoded once per output format and
@@ -16,16 +27,28 @@ from . import errors, tables
 from .store import CLOSE, Event, TooOld
 from .util import dumpb, parse_bool
 
-BOOKMARK_INTERVAL = 2.0     # seconds of idleness before a BOOKMARK (when allowed)
+DEFAULT_BOOKMARK_INTERVAL = 60.0  # seconds (cacher: defaultBookmarkFrequency = 1 minute)
+PRETIMEOUT_BOOKMARK = 2.0   # a bookmark this long before the deadline (cacher: nextBookmarkTime)
 LIVENESS_INTERVAL = 5.0     # how often an idle watch checks that its client is still there
 MAX_BATCH = 512             # events written per chunk at most
 COALESCE = 0.002            # seconds a busy watch waits for more events before writing
+FRESH_TIMEOUT = 3.0         # waitUntilFreshAndBlock's blockTimeout
+SPLIT_PAUSE = 0.001         # pause between the pieces of a split event, so they travel apart
+
+
+class Settings:
+    """Watch behaviour the command line and the admin API can change at run time."""
+
+    def __init__(self, bookmark_interval=DEFAULT_BOOKMARK_INTERVAL, split_chunks=False):
+        self.bookmark_interval = float(bookmark_interval)
+        self.split_chunks = bool(split_chunks)
 
 
 class WatchFormat:
     """How objects are rendered in this watch: plain JSON, PartialObjectMetadata or Table."""
 
     def __init__(self, rt, version, api, kind="json", include="Metadata", table_version="v1", pom_version="v1"):
+        self.fails = kind == "pomlist"  # the transform to PartialObjectMetadataList fails on every event
         self.rt = rt
         self.version = version
         self.api = api
@@ -37,7 +60,7 @@ class WatchFormat:
         if kind == "json":
             self.key = ("json", version)
             self.fn = lambda o: api.output(rt, o, version)
-        elif kind == "pom":
+        elif kind in ("pom", "pomlist"):
             self.key = ("pom", pom_version)
             self.fn = self._pom
         else:
@@ -65,7 +88,7 @@ class WatchFormat:
         md = {"resourceVersion": str(rv)}
         if initial_end:
             md["annotations"] = {"k8s.io/initial-events-end": "true"}
-        if self.kind == "pom":
+        if self.kind in ("pom", "pomlist"):
             obj = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/" + self.pom_version, "metadata": md}
         elif self.kind == "table":
             obj = {"kind": "Table", "apiVersion": "meta.k8s.io/" + self.table_version, "metadata": md,
@@ -79,12 +102,48 @@ def _chunk(data):
     return b"%x\r\n" % len(data) + data + b"\r\n"
 
 
+def _pieces(line):
+    """An event line cut at 1-2 random byte offsets (anywhere, even inside a UTF-8 sequence)."""
+    if len(line) < 3:
+        return [line]
+    cuts = sorted(random.sample(range(1, len(line)), random.choice((1, 2))))
+    return [line[a:b] for a, b in zip([0] + cuts, cuts + [len(line)])]
+
+
+class _Writer:
+    """Writes event lines as HTTP chunks: batched, or split across chunk boundaries."""
+
+    def __init__(self, wfile, split):
+        self.wfile = wfile
+        self.split = split
+
+    def write(self, lines):
+        if not lines:
+            return
+        if not self.split:
+            self.wfile.write(_chunk(b"".join(lines)))
+            return
+        for line in lines:
+            for piece in _pieces(line):
+                self.wfile.write(_chunk(piece))
+                time.sleep(SPLIT_PAUSE)
+
+
 def plan(store, params):
-    """Validate watch parameters. Returns (since, initial_events) where since=None
-    means 'synthetic ADDED for the current state'."""
+    """Validate watch parameters. Returns (since, initial_events, min_rv): since=None
+    means 'synthetic ADDED for the current state'; min_rv is the RV the client asked
+    to start after (events and bookmarks at or below it are never sent)."""
     rv = params.get("resourceVersion")
     sie = params.get("sendInitialEvents")
     bookmarks = parse_bool(params.get("allowWatchBookmarks", "")) is True
+    n = None
+    if rv not in (None, "", "0"):
+        try:
+            n = int(rv)
+            if n < 0:
+                raise ValueError
+        except ValueError:
+            raise errors.bad_request("invalid resource version: %s" % rv)
     if sie is not None:
         sie_b = parse_bool(sie)
         if sie_b is None:
@@ -97,83 +156,113 @@ def plan(store, params):
             raise errors.invalid("ListOptions", "meta.k8s.io", "", [errors.forbidden_field(
                 "allowWatchBookmarks", "allowWatchBookmarks must be set to true when sendInitialEvents is true")])
         if sie_b:
-            return None, True
-        if rv in (None, "", "0"):
-            return store.rv, False
+            return None, True, n or 0
+        if n is None:
+            return store.rv, False, store.rv
     elif params.get("resourceVersionMatch"):
         raise errors.bad_request("resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
-    if rv in (None, "", "0"):
-        return None, False
-    try:
-        n = int(rv)
-        if n < 0:
-            raise ValueError
-    except ValueError:
-        raise errors.bad_request("invalid resource version: %s" % rv)
-    return n, False
+    if n is None:
+        return None, False, 0
+    return n, False, n
 
 
-def serve(handler, store, rt, ns, match, fmt, params, on_start=None):
-    """Run one watch on an HTTP handler (BaseHTTPRequestHandler) until it ends."""
-    since, initial_events = plan(store, params)
-    bookmarks = parse_bool(params.get("allowWatchBookmarks", "")) is True
+def watch_timeout(params):
+    """timeoutSeconds; absent or 0 means the server's: random in [minRequestTimeout, 2x) = [1800, 3600) s."""
     ts = params.get("timeoutSeconds")
+    if ts in (None, ""):
+        return random.uniform(1800, 3600)
     try:
-        timeout = float(ts) if ts not in (None, "") else random.uniform(1800, 3600)
+        t = int(ts)
     except ValueError:
         raise errors.bad_request("invalid timeoutSeconds: %s" % ts)
+    return t if t != 0 else random.uniform(1800, 3600)
+
+
+class _Bookmarks:
+    """The cacher's bookmark schedule for one watch."""
+
+    def __init__(self, settings, start, deadline):
+        self.settings = settings
+        self.deadline = deadline
+        self.next = self._after(start)
+
+    def _after(self, now):
+        t = min(now + self.settings.bookmark_interval, self.deadline - PRETIMEOUT_BOOKMARK)
+        return t if t >= now else None
+
+    def due(self, now):
+        return self.next is not None and now >= self.next
+
+    def sent(self, now):
+        self.next = self._after(now)
+
+
+def serve(handler, store, rt, ns, match, fmt, params, settings, split=False, on_start=None):
+    """Run one watch on an HTTP handler (BaseHTTPRequestHandler) until it ends."""
+    since, initial_events, min_rv = plan(store, params)
+    bookmarks = parse_bool(params.get("allowWatchBookmarks", "")) is True
+    timeout = watch_timeout(params)
     w = None
-    too_old = None
-    try:
-        w, backlog, rv0 = store.watch(rt.key, ns, match, since)
-    except TooOld as e:
-        too_old = e
+    failed = None
+    if initial_events and min_rv > store.rv and not store.wait_for_rv(min_rv, FRESH_TIMEOUT):
+        failed = errors.timeout_too_large_rv(min_rv, store.rv).status()
+    else:
+        try:
+            w, backlog, rv0 = store.watch(rt.key, ns, match, since, min_rv)
+        except TooOld as e:
+            failed = errors.expired(str(e)).status()
     if on_start:
         on_start(200)
     handler.send_raw_headers(200, [("Content-Type", "application/json"),
                                    ("Transfer-Encoding", "chunked"),
                                    ("Cache-Control", "no-cache, private")])
     wfile = handler.wfile
-    if too_old is not None:
-        st = errors.expired(str(too_old)).status()
+    if failed is not None:
         try:
-            wfile.write(_chunk(b'{"type":"ERROR","object":' + dumpb(st) + b"}\n") + b"0\r\n\r\n")
+            wfile.write(_chunk(b'{"type":"ERROR","object":' + dumpb(failed) + b"}\n") + b"0\r\n\r\n")
         except OSError:
             handler.close_connection = True
         return
     handler.server.emulator.watch_opened(w)
+    out_w = _Writer(wfile, split or settings.split_chunks)
     ok = True
     closed_by_admin = False
     try:
+        start = time.monotonic()
+        deadline = start + timeout
+        schedule = _Bookmarks(settings, start, deadline) if bookmarks and not initial_events else None
         out = []
+        stop = False
         for etype, ev in backlog:
+            if fmt.fails:
+                stop = True
+                break
             out.append(fmt.event_line(etype, ev))
             if len(out) >= MAX_BATCH:
-                wfile.write(_chunk(b"".join(out)))
+                out_w.write(out)
                 out = []
-        if initial_events:
+        if initial_events and not stop:
             out.append(fmt.bookmark_line(rv0, initial_end=True))
-        if out:
-            wfile.write(_chunk(b"".join(out)))
-        if bookmarks and not initial_events:
-            store.bookmark(w)
-        deadline = time.monotonic() + timeout
+            schedule = _Bookmarks(settings, start, deadline)
+        out_w.write(out)
         last_check = time.monotonic()
         sock = handler.connection
         q = w.q
         busy = False
         last_write = 0.0
-        while True:
+        while not stop:
             now = time.monotonic()
-            remaining = deadline - now
-            if remaining <= 0:
+            if now >= deadline:
                 break
-            wait = min(remaining, BOOKMARK_INTERVAL if bookmarks else LIVENESS_INTERVAL)
+            if schedule is not None and schedule.due(now):
+                store.bookmark(w)
+                schedule.sent(now)
+            wait = min(deadline - now, LIVENESS_INTERVAL)
+            if schedule is not None and schedule.next is not None:
+                wait = min(wait, max(0.0, schedule.next - now))
             try:
                 item = q.get(timeout=wait)
             except queue.Empty:
-                if bookmarks:
-                    store.bookmark(w)
                 if _client_gone(sock):
                     ok = False
                     break
@@ -181,11 +270,13 @@ def serve(handler, store, rt, ns, match, fmt, params, on_start=None):
             if busy and q.empty():
                 time.sleep(COALESCE)  # under load: let a few more events queue up per write
             out = []
-            stop = False
             while True:
                 etype, ev = item
                 if ev is CLOSE:
                     stop = closed_by_admin = True
+                    break
+                if fmt.fails:  # as=PartialObjectMetadataList cannot render a watch event: the stream ends
+                    stop = True
                     break
                 if etype == "BOOKMARK":
                     if bookmarks:
@@ -203,13 +294,10 @@ def serve(handler, store, rt, ns, match, fmt, params, on_start=None):
                     item = q.get_nowait()
                 except queue.Empty:
                     break
-            if out:
-                wfile.write(_chunk(b"".join(out)))
+            out_w.write(out)
             t_now = time.monotonic()
             busy = t_now - last_write < 0.005
             last_write = t_now
-            if stop:
-                break
             if time.monotonic() - last_check > LIVENESS_INTERVAL:
                 last_check = time.monotonic()
                 if _client_gone(sock):

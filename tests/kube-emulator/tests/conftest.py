@@ -76,13 +76,26 @@ def _yaml_load(text):
 
 
 class Response:
-    """Result of Emulator.api(): status, reason, headers (lower-case keys), raw body, parsed json."""
+    """Result of Emulator.api(): status, reason, headers (lower-case keys), raw body, parsed json,
+    and header_list (every header line, repeated ones included)."""
 
-    def __init__(self, status, reason, headers, body):
+    def __init__(self, status, reason, headers, body, header_list=()):
         self.status = status
         self.reason = reason
         self.headers = headers
         self.body = body
+        self.header_list = list(header_list)
+
+    @property
+    def warnings(self):
+        """The texts of the Warning headers (299 - "<text>"), unquoted."""
+        out = []
+        for k, v in self.header_list:
+            if k.lower() == "warning":
+                code, _, rest = v.partition(" - ")
+                assert code == "299", v
+                out.append(json.loads(rest))
+        return out
 
     @property
     def json(self):
@@ -272,7 +285,7 @@ class Emulator:
             conn.request(method, path, body=data, headers=self._headers(headers, token, ct))
             r = conn.getresponse()
             raw = r.read()
-            return Response(r.status, r.reason, {k.lower(): v for k, v in r.getheaders()}, raw)
+            return Response(r.status, r.reason, {k.lower(): v for k, v in r.getheaders()}, raw, r.getheaders())
         finally:
             conn.close()
 

@@ -79,6 +79,31 @@ def test_stats_counts_watch_and_subresource(emu):
     assert count(body, verb="watch", resource="secrets", code=200) == 1
 
 
+def test_stats_count_requests_refused_with_401(emu):
+    ok(emu.admin("DELETE", "/emulator/v1/stats"), 200)
+    for method, path in (("GET", core("default", "secrets")), ("GET", core("default", "secrets", "x")),
+                         ("POST", core("default", "configmaps")), ("DELETE", core("default", "configmaps", "c")),
+                         ("GET", q("/apis/coordination.k8s.io/v1/namespaces/default/leases", watch="1")),
+                         ("PUT", "/apis/example.com/v1/namespaces/default/widgets/w/status"),
+                         ("GET", "/apis"), ("GET", "/emulator/v1/stats")):
+        assert_status(emu.api(method, path, token="wrong", headers={"User-Agent": "intruder/1.0"}),
+                      401, "Unauthorized")
+    body = stats_rows(emu)
+    rows = {(r["verb"], r["group"], r["resource"], r["subresource"]): r for r in body["requests"]}
+    assert set(rows) == {("list", "", "secrets", ""), ("get", "", "secrets", ""), ("create", "", "configmaps", ""),
+                         ("delete", "", "configmaps", ""), ("watch", "coordination.k8s.io", "leases", ""),
+                         ("update", "example.com", "widgets", "status"), ("get", "", "", "")}, rows
+    assert all(r["code"] == 401 and r["userAgent"] == "intruder" and r["count"] == 1 for r in rows.values())
+
+
+def test_settings_endpoint(emu):
+    assert ok(emu.admin("GET", "/emulator/v1/settings")) == {"bookmarkIntervalSeconds": 60.0, "splitChunks": False}
+    assert ok(emu.admin("PUT", "/emulator/v1/settings", {"splitChunks": True})) == \
+        {"bookmarkIntervalSeconds": 60.0, "splitChunks": True}
+    assert_status(emu.admin("POST", "/emulator/v1/settings", {"splitChunks": "yes"}), 400, "BadRequest")
+    assert_status(emu.api("GET", "/emulator/v1/settings", token=False), 401, "Unauthorized")
+
+
 # --------------------------------------------------------------------------------------------
 # faults
 

@@ -237,7 +237,9 @@ def test_namespace_not_found_is_err_applied(fleet):
     assert cond["status"] == "False"
     assert 'ErrApplied(1) [Cluster fleet-default/prod-2: namespaces "extra" not found]' in cond["message"], cond
     nrr = {r["name"]: r for r in st["summary"]["nonReadyResources"]}
-    assert nrr["prod-2"]["bundleState"] == "ErrApplied" and nrr["sick-1"]["bundleState"] == "NotReady"
+    # Fleet names each non-ready resource "<cluster namespace>/<cluster>"
+    assert nrr["fleet-default/prod-2"]["bundleState"] == "ErrApplied"
+    assert nrr["fleet-default/sick-1"]["bundleState"] == "NotReady"
     assert st["summary"]["errApplied"] == 1 and st["display"]["state"] == "ErrApplied"
     state = bundle_state(fleet, "b-ns")["clusters"]
     assert state["prod-1"]["state"] == "Ready"
@@ -387,3 +389,88 @@ def test_unparsable_resource_is_err_applied(fleet):
     st = wait_summary(fleet, "b-broken", 1, 0)
     assert st["summary"]["errApplied"] == 1
     assert bundle_state(fleet, "b-broken")["clusters"]["staging-1"]["state"] == "ErrApplied"
+
+
+# --------------------------------------------------------------------------------------------
+# Fleet's summary and matcher, exactly (rancher/fleet internal/cmd/controller/summary, target/matcher).
+# These use fleet-local, so the fleet-default fixtures above stay as they are.
+
+LOCAL = "fleet-local"
+
+
+def local_obj(kind, name, labels=None, spec=None):
+    return {"apiVersion": "fleet.cattle.io/v1alpha1", "kind": kind,
+            "metadata": {"name": name, "namespace": LOCAL, "labels": labels or {}}, "spec": spec or {}}
+
+
+@pytest.fixture(scope="module")
+def local(fleet):
+    for name, labels in (("alpha", {"env": "prod"}), ("beta", {"env": "prod"}), ("gamma", {"env": "lab"}),
+                         ("lonely", {"env": "none"}), ("zsick", {"env": "prod", "fleet-sim/unhealthy": "true"})):
+        ok(fleet.api("POST", fpath("clusters", ns=LOCAL), local_obj("Cluster", name, labels)), 201)
+    # alpha and beta are in "prod" and in "all-prod"; lonely is in no group; "empty" has no selector
+    ok(fleet.api("POST", fpath("clustergroups", ns=LOCAL), local_obj(
+        "ClusterGroup", "prod", {"tier": "critical"}, {"selector": {"matchLabels": {"env": "prod"}}})), 201)
+    ok(fleet.api("POST", fpath("clustergroups", ns=LOCAL), local_obj(
+        "ClusterGroup", "all-prod", {"tier": "wide"}, {"selector": {"matchExpressions": [
+            {"key": "env", "operator": "In", "values": ["prod"]}]}})), 201)
+    ok(fleet.api("POST", fpath("clustergroups", ns=LOCAL), local_obj("ClusterGroup", "empty", {"tier": "wide"})),
+       201)
+    return fleet
+
+
+def local_bundle(emu, name, targets, resources=None):
+    b = bundle(name, targets, resources or [cm_manifest("c-" + name, {"a": "b"})])
+    b["metadata"]["namespace"] = LOCAL
+    ok(emu.api("POST", fpath("bundles", ns=LOCAL), b), 201)
+
+    def status():
+        st = ok(emu.api("GET", fpath("bundles", name, ns=LOCAL))).get("status") or {}
+        return st if st.get("observedGeneration") and st.get("summary") else None
+    return wait_for(status, 10, f"status of bundle {name}")
+
+
+def local_targets(emu, name):
+    return sorted(ok(emu.admin("GET", f"/emulator/v1/fleet/bundles/{LOCAL}/{name}"))["clusters"])
+
+
+def test_bundle_matching_no_cluster_is_ready(local):
+    st = local_bundle(local, "none", [{"clusterName": "no-such-cluster"}])
+    assert st["summary"] == {"desiredReady": 0, "ready": 0}
+    assert st["display"] == {"readyClusters": "0/0"}
+    c = ready_condition(st)
+    assert c["status"] == "True" and "message" not in c  # Ready = the ReadyMessage is empty
+
+
+def test_ready_message_names_the_first_resource_per_state_sorted(local):
+    st = local_bundle(local, "msg", [{"clusterSelector": {"matchLabels": {"env": "prod"}}}],
+                      [cm_manifest("c-msg", {"a": "b"}, ns="nowhere")])
+    assert st["summary"]["errApplied"] == 2 and st["summary"]["notReady"] == 1
+    assert st["summary"]["nonReadyResources"] == [
+        {"name": "fleet-local/alpha", "bundleState": "ErrApplied", "message": 'namespaces "nowhere" not found'},
+        {"name": "fleet-local/beta", "bundleState": "ErrApplied", "message": 'namespaces "nowhere" not found'},
+        {"name": "fleet-local/zsick", "bundleState": "NotReady"}]
+    c = ready_condition(st)
+    assert c["status"] == "False"
+    assert c["message"] == ('ErrApplied(2) [Cluster fleet-local/alpha: namespaces "nowhere" not found]; '
+                            'NotReady(1) [Cluster fleet-local/zsick]')
+    assert st["display"] == {"readyClusters": "0/3", "state": "ErrApplied"}
+
+
+def test_group_name_and_group_selector_must_hold_for_the_same_group(local):
+    # alpha/beta are in "prod" (tier=critical) and in "all-prod" (tier=wide): no single group is
+    # both named prod and labelled tier=wide
+    local_bundle(local, "same-group", [{"clusterGroup": "prod", "clusterGroupSelector": {
+        "matchLabels": {"tier": "wide"}}}, {"clusterName": "gamma"}])
+    assert local_targets(local, "same-group") == ["gamma"]
+    local_bundle(local, "same-group-2", [{"clusterGroup": "all-prod", "clusterGroupSelector": {
+        "matchLabels": {"tier": "wide"}}}])
+    assert local_targets(local, "same-group-2") == ["alpha", "beta", "zsick"]
+
+
+def test_cluster_in_no_group_is_matched_with_empty_group_labels(local):
+    # {} selects everything, also the empty labels of "no group"; a group without a selector has no members
+    local_bundle(local, "any-group", [{"clusterGroupSelector": {}}])
+    assert local_targets(local, "any-group") == ["alpha", "beta", "gamma", "lonely", "zsick"]
+    local_bundle(local, "empty-group", [{"clusterGroup": "empty"}, {"clusterGroup": ""}])
+    assert local_targets(local, "empty-group") == []

@@ -403,9 +403,23 @@ def test_json_patch(emu):
     assert o["metadata"]["labels"] == {"y": "1", "z": "1"}
     r = emu.api("PATCH", W("jp"), [{"op": "test", "path": "/spec/size", "value": 99},
                                    {"op": "replace", "path": "/spec/size", "value": 3}], JSONPATCH)
-    assert_status(r, 422, "Invalid")
-    r = emu.api("PATCH", W("jp"), [{"op": "remove", "path": "/spec/nothing"}], JSONPATCH)
-    assert_status(r, 422, "Invalid")
+    # NewGenericServerResponse(422): a fixed message, the json-patch library's error as the cause
+    assert r.json == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                      "message": "the server rejected our request due to an error in our request",
+                      "reason": "Invalid",
+                      "details": {"causes": [{"reason": "UnexpectedServerResponse",
+                                              "message": "testing value /spec/size failed: test failed"}]},
+                      "code": 422}
+    for ops, detail in (
+            ([{"op": "remove", "path": "/spec/nothing"}],
+             "error in remove for path: '/spec/nothing': Unable to remove nonexistent key: nothing: missing value"),
+            ([{"op": "replace", "path": "/spec/nothing", "value": 1}],
+             "replace operation does not apply: doc is missing key: /spec/nothing: missing value"),
+            ([{"op": "add", "path": "/no/such/path", "value": 1}],
+             'add operation does not apply: doc is missing path: "/no/such/path": missing value')):
+        st = assert_status(emu.api("PATCH", W("jp"), ops, JSONPATCH), 422, "Invalid")
+        assert st["message"] == "the server rejected our request due to an error in our request"
+        assert st["details"]["causes"] == [{"reason": "UnexpectedServerResponse", "message": detail}]
     assert ok(emu.api("GET", W("jp")))["spec"]["size"] == 2
     r = emu.api("PATCH", W("jp"), b"{not json", JSONPATCH)
     assert_status(r, 400, "BadRequest")
@@ -523,6 +537,44 @@ def test_partial_object_metadata_list_and_get_of_secrets(emu):
     one = ok(emu.api("GET", core("default", "secrets", "pom"), headers=PMD))
     assert one["kind"] == "PartialObjectMetadata" and "data" not in one
     assert one["metadata"]["uid"]
+
+
+def test_partial_object_metadata_kind_must_fit_the_request(emu):
+    # doTransformObject: a list asked as PartialObjectMetadata, or one object as a ...List, is a 406
+    # naming the Go type the storage returned
+    post(emu, core("default", "secrets"), {"metadata": {"name": "pom-406"}})
+    post(emu, W(), widget("pmd-cr"))
+    for path, accept, msg in (
+            (core("default", "secrets"), PMD,
+             "you requested PartialObjectMetadata, but the requested object is a list (*core.SecretList)"),
+            (core("default", "secrets", "pom-406"), PMD_LIST,
+             "you requested PartialObjectMetadataList, but the requested object is not a list (*core.Secret)"),
+            (W(), PMD, "you requested PartialObjectMetadata, but the requested object is a list "
+                       "(*unstructured.UnstructuredList)"),
+            (W("pmd-cr"), PMD_LIST, "you requested PartialObjectMetadataList, but the requested object is not a "
+                                    "list (*unstructured.Unstructured)")):
+        r = emu.api("GET", path, headers=accept)
+        assert r.json == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                          "message": msg, "reason": "NotAcceptable", "code": 406}, r
+    assert ok(emu.api("GET", W("pmd-cr"), headers=PMD))["kind"] == "PartialObjectMetadata"
+
+
+def test_head_has_headers_but_no_body(emu):
+    s = emu.raw_socket()
+    try:
+        s.sendall((f"HEAD {core('default', 'configmaps')} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {emu.token}"
+                   f"\r\n\r\nGET /version HTTP/1.1\r\nHost: x\r\n\r\n").encode())
+        buf = b""
+        while buf.count(b"HTTP/1.1 200") < 2 or not buf.endswith(b"}"):
+            data = s.recv(65536)
+            assert data, buf
+            buf += data
+    finally:
+        s.close()
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    assert re.search(rb"(?i)content-length: [1-9]", head), head
+    # the next response starts right after the HEAD response's headers: no body in between
+    assert rest.startswith(b"HTTP/1.1 200 "), rest[:80]
 
 
 def test_partial_object_metadata_watch_of_secrets(emu):
@@ -697,10 +749,11 @@ def test_kind_and_api_version_defaults(emu):
     post(emu, W(), widget("kinded"))
     item = next(i for i in ok(emu.api("GET", W()))["items"] if i["metadata"]["name"] == "kinded")
     assert item["kind"] == "Widget" and item["apiVersion"] == "example.com/v1"
-    # A body whose kind contradicts the URL is a 400.
+    # A body whose kind contradicts the URL is a 400 (decoded as that kind, which then does not convert).
     st = assert_status(emu.api("POST", core("default", "configmaps"), {"kind": "Secret", "metadata": {"name": "x"}}),
                        400, "BadRequest")
-    assert "does not match the expected kind" in st["message"]
+    assert st["message"] == ('Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to '
+                             '(core.ConfigMap): unknown conversion')
     r = emu.api("POST", core("default", "configmaps"), b"{this is not json")
     assert_status(r, 400, "BadRequest")
 

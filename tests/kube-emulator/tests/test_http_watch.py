@@ -2,6 +2,9 @@
 
 import json
 import re
+import select
+import threading
+import time
 
 import pytest
 
@@ -246,15 +249,63 @@ def test_list_with_compacted_exact_rv_is_410(emulator):
 
 
 def test_watch_from_future_rv_does_not_replay_history(emu):
-    # The emulator keeps a watch from a not-yet-reached RV open and delivers only events after it.
-    # (The wire reference says a real apiserver answers 504 ResourceVersionTooLarge after ~3 s; the
-    # emulator does that for lists, see test_list_future_rv_is_504.)
+    # The cacher starts a watch from RV N at N even when it has not got there yet: it waits, and
+    # delivers only events newer than N (processInterval drops the rest). No ERROR event.
     post(emu, core("default", "configmaps"), cm("future-old"))
     now = int(current_rv(emu))
-    r = emu.api("GET", q(core("default", "configmaps"), watch="true", resourceVersion=str(now + 1000),
-                         timeoutSeconds=1), timeout=15)
-    assert r.status == 200 and r.headers.get("transfer-encoding") == "chunked"
-    assert r.body == b""
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=str(now + 2),
+                          timeoutSeconds=20))
+    try:
+        assert s.status == 200 and s.headers.get("transfer-encoding") == "chunked"
+        post(emu, core("default", "configmaps"), cm("future-1"))   # now+1: not delivered
+        post(emu, core("default", "configmaps"), cm("future-2"))   # now+2: not delivered
+        post(emu, core("default", "configmaps"), cm("future-3"))   # now+3: the first event
+        ev = s.next_event()
+    finally:
+        s.close()
+    assert ev["type"] == "ADDED" and ev["object"]["metadata"]["name"] == "future-3", ev
+    assert int(ev["object"]["metadata"]["resourceVersion"]) == now + 3
+
+
+def test_watch_from_future_rv_never_bookmarks_below_it(emulator):
+    emu = emulator(extra_args=("--bookmark-interval", "0.2"))
+    now = int(current_rv(emu))
+    target = now + 4
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=str(target),
+                          allowWatchBookmarks="true", timeoutSeconds=20))
+    try:
+        for i in range(6):
+            post(emu, core("default", "configmaps"), cm(f"fbm-{i}"))
+        evs = []
+        while not any(e["type"] == "ADDED" and e["object"]["metadata"]["name"] == "fbm-5" for e in evs):
+            evs.append(s.next_event())
+        # bookmarks keep coming at the store's RV
+        while evs[-1]["type"] != "BOOKMARK":
+            evs.append(s.next_event())
+    finally:
+        s.close()
+    rvs = [(e["type"], int(e["object"]["metadata"]["resourceVersion"])) for e in evs]
+    assert all(v >= target for t, v in rvs if t == "BOOKMARK"), rvs
+    assert [v for t, v in rvs if t == "ADDED"] == [now + 5, now + 6], rvs
+
+
+def test_send_initial_events_from_future_rv_times_out_with_504(emu):
+    # waitUntilFreshAndBlock: ~3 s, then an ERROR event with the TooLargeResourceVersion Status
+    now = int(current_rv(emu))
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", sendInitialEvents="true",
+                          resourceVersionMatch="NotOlderThan", allowWatchBookmarks="true",
+                          resourceVersion=str(now + 1000)), timeout=20)
+    try:
+        assert s.status == 200
+        evs = s.read_all()
+    finally:
+        s.close()
+    assert len(evs) == 1 and evs[0]["type"] == "ERROR", evs
+    assert evs[0]["object"] == {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "Timeout: Too large resource version: %d, current: %d" % (now + 1000, now), "reason": "Timeout",
+        "details": {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                    "retryAfterSeconds": 1}, "code": 504}
 
 
 def test_list_future_rv_is_504(emu):
@@ -262,6 +313,24 @@ def test_list_future_rv_is_504(emu):
     r = emu.api("GET", q(core("default", "configmaps"), resourceVersion=str(now + 1000)), timeout=15)
     st = assert_status(r, 504, "Timeout")
     assert {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"} in st["details"]["causes"]
+    assert st["message"] == "Timeout: Too large resource version: %d, current: %d" % (now + 1000, now)
+    r = emu.api("GET", q(core("default", "configmaps", "future-old"), resourceVersion=str(now + 1000)), timeout=15)
+    assert_status(r, 504, "Timeout")
+
+
+def test_list_waits_for_a_resource_version_that_arrives(emu):
+    now = int(current_rv(emu))
+    done = {}
+
+    def lister():
+        done["r"] = emu.api("GET", q(core("default", "configmaps"), resourceVersion=str(now + 1)), timeout=15)
+    t = threading.Thread(target=lister)
+    t.start()
+    time.sleep(0.5)  # let the list arrive first: it has to wait for the write
+    post(emu, core("default", "configmaps"), cm("arrives"))
+    t.join(15)
+    lst = ok(done["r"])
+    assert int(lst["metadata"]["resourceVersion"]) >= now + 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -454,3 +523,142 @@ def test_send_initial_events_ends_with_annotated_bookmark(emu):
     r = emu.api("GET", q(core("sie", "configmaps"), watch="true", sendInitialEvents="true",
                          resourceVersionMatch="NotOlderThan"))
     assert_status(r, 422, "Invalid")
+
+
+# --------------------------------------------------------------------------------------------
+# Server timeouts, bookmark schedule, PartialObjectMetadataList, split chunks
+
+
+def quiet_for(stream, seconds):
+    """True if the server sends nothing on the stream (no event, no end) for `seconds`."""
+    sock = stream.conn.sock
+    if getattr(sock, "pending", lambda: 0)():
+        return False
+    r, _, _ = select.select([sock], [], [], seconds)
+    return not r
+
+
+def test_timeout_seconds_zero_means_the_server_default(emu):
+    # timeoutSeconds=0 is "not given" (get.go): the server picks 30-60 min, it does not close at once
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=current_rv(emu),
+                          timeoutSeconds=0), timeout=20)
+    try:
+        assert quiet_for(s, 1.5)  # nothing, and no end of stream either
+        post(emu, core("default", "configmaps"), cm("t0-after"))
+        ev = s.next_event()
+        assert ev and ev["object"]["metadata"]["name"] == "t0-after"
+    finally:
+        s.close()
+
+
+def test_no_bookmark_at_watch_start(emu):
+    # the module emulator runs with the default 60 s interval: a 30 s watch gets its first
+    # bookmark 2 s before its end, not when it starts
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=current_rv(emu),
+                          allowWatchBookmarks="true", timeoutSeconds=30), timeout=20)
+    try:
+        assert quiet_for(s, 2)
+    finally:
+        s.close()
+
+
+def test_bookmark_interval_flag_and_setting(emulator):
+    emu = emulator(extra_args=("--bookmark-interval", "0.5"))
+    assert ok(emu.admin("GET", "/emulator/v1/settings"))["bookmarkIntervalSeconds"] == 0.5
+    base = int(current_rv(emu))
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=str(base),
+                          allowWatchBookmarks="true", timeoutSeconds=60), timeout=20)
+    try:
+        bms = [s.next_event(), s.next_event()]
+        assert [e["type"] for e in bms] == ["BOOKMARK", "BOOKMARK"], bms
+        assert all(int(e["object"]["metadata"]["resourceVersion"]) >= base for e in bms)
+        assert bms[0]["object"] == {"kind": "ConfigMap", "apiVersion": "v1",
+                                    "metadata": {"resourceVersion": str(base)}}
+    finally:
+        s.close()
+    # the admin setting applies to watches from then on: an hour means no bookmark in 2 s
+    assert ok(emu.admin("POST", "/emulator/v1/settings", {"bookmarkIntervalSeconds": 3600})) == \
+        {"bookmarkIntervalSeconds": 3600.0, "splitChunks": False}
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=str(base),
+                          allowWatchBookmarks="true", timeoutSeconds=60), timeout=20)
+    try:
+        assert quiet_for(s, 2)
+    finally:
+        s.close()
+    assert_status(emu.admin("POST", "/emulator/v1/settings", {"bookmarkIntervalSeconds": 0}), 400, "BadRequest")
+    assert_status(emu.admin("POST", "/emulator/v1/settings", {"nope": 1}), 400, "BadRequest")
+
+
+def test_watch_as_partial_object_metadata_list_ends_at_the_first_event(emu):
+    # as=PartialObjectMetadataList cannot render an event object: the stream ends without it
+    pom_list = {"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=current_rv(emu),
+                          timeoutSeconds=20), headers=pom_list)
+    try:
+        assert s.status == 200
+        post(emu, core("default", "configmaps"), cm("pom-list-watch"))
+        assert s.read_all() == []
+    finally:
+        s.close()
+    # as=PartialObjectMetadata works on a watch
+    pom = {"Accept": "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"}
+    s = emu.open_stream(q(core("default", "configmaps"), watch="true", resourceVersion=current_rv(emu),
+                          timeoutSeconds=20), headers=pom)
+    try:
+        post(emu, core("default", "configmaps"), cm("pom-watch"))
+        ev = s.next_event()
+        assert ev["object"]["kind"] == "PartialObjectMetadata" and "data" not in ev["object"]
+    finally:
+        s.close()
+
+
+def _split_watch(emu, n, headers=""):
+    sock, rd = raw_get(emu, q(core("default", "configmaps"), watch="true", resourceVersion=current_rv(emu),
+                              timeoutSeconds=30))
+    try:
+        status, _ = rd.read_head()
+        assert status == 200
+        for i in range(n):
+            post(emu, core("default", "configmaps"), cm(f"split-{headers}{i}", {"payload": "é" * 40 + str(i)}))
+        chunks, stream, lines = [], b"", []
+        while len(lines) < n:
+            c = rd.read_chunk()
+            chunks.append(c)
+            stream += c
+            *complete, stream = stream.split(b"\n")
+            lines += complete
+    finally:
+        sock.close()
+    return chunks, lines
+
+
+def test_split_chunks_setting_cuts_events_at_random_offsets(emulator):
+    emu = emulator()
+    ok(emu.admin("POST", "/emulator/v1/settings", {"splitChunks": True}))
+    chunks, lines = _split_watch(emu, 8)
+    events = [json.loads(ln) for ln in lines]  # reassembled, every event is intact
+    assert [e["object"]["metadata"]["name"] for e in events] == [f"split-{i}" for i in range(8)]
+    assert events[3]["object"]["data"]["payload"] == "é" * 40 + "3"
+    # each event came in 2-3 chunks, none of which ends at the event's end except the last piece
+    assert len(chunks) >= 2 * len(lines) and len(chunks) <= 3 * len(lines), (len(chunks), len(lines))
+    assert sum(1 for c in chunks if not c.endswith(b"\n")) >= len(lines)
+    ok(emu.admin("POST", "/emulator/v1/settings", {"splitChunks": False}))
+    chunks, lines = _split_watch(emu, 3, "off-")
+    assert all(c.endswith(b"\n") for c in chunks)
+
+
+def test_split_chunks_fault_rule_hits_matching_watches_only(emulator):
+    emu = emulator()
+    rule = ok(emu.admin("POST", "/emulator/v1/faults", {"splitChunks": True, "resource": "configmaps",
+                                                        "userAgent": "raw-test", "count": 1}), 201)
+    assert rule["splitChunks"] is True and rule["code"] is None
+    chunks, lines = _split_watch(emu, 4)
+    assert len(chunks) >= 2 * len(lines)
+    # count=1: the next watch is not split any more
+    chunks, lines = _split_watch(emu, 2, "again-")
+    assert all(c.endswith(b"\n") for c in chunks)
+    faults = ok(emu.admin("GET", "/emulator/v1/faults"))["faults"]
+    assert faults[0]["fired"] == 1
+    # a split rule does not fail requests
+    ok(emu.api("GET", core("default", "configmaps")))
+    assert_status(emu.admin("POST", "/emulator/v1/faults", {"splitChunks": True, "code": 500}), 400, "BadRequest")

@@ -249,6 +249,26 @@ def test_secret_from_literal_and_stringdata_manifest(crd):
     assert unb64(o["data"]["b"]) == "bumble" and "stringData" not in o
 
 
+def test_strict_field_validation_is_what_kubectl_sends(crd):
+    # kubectl (1.27 as 1.32) sends fieldValidation=Strict: an unknown field fails the apply ...
+    cm = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict-cm\n  labelz: {a: b}\n"
+          "data:\n  k: v\nbogus: 1\n")
+    p = crd.kubectl("apply", "-f", "-", input=cm, check=False)
+    assert p.returncode != 0
+    assert ('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field '
+            '"bogus", unknown field "metadata.labelz"') in p.stderr, p.stderr
+    p = crd.kubectl("apply", "-f", "-", input=manifest("w-strict", 2, extra_spec={"sizee": 3}), check=False)
+    assert p.returncode != 0 and 'unknown field "spec.sizee"' in p.stderr, p.stderr
+    # ... and --validate=false (fieldValidation=Ignore) drops it silently
+    crd.kubectl("apply", "--validate=false", "-f", "-", input=cm)
+    assert "bogus" not in get_json(crd, "configmap", "strict-cm")
+    # a created Lease's times must be MicroTime: kubectl passes the server's error on
+    lease = ("apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: strict-lease\n"
+             "spec:\n  renewTime: '2026-01-02T03:04:05Z'\n")
+    p = crd.kubectl("apply", "-f", "-", input=lease, check=False)
+    assert p.returncode != 0 and 'cannot parse "Z" as ".000000"' in p.stderr, p.stderr
+
+
 def test_get_secrets_table_has_type_and_data_columns(crd):
     crd.kubectl("create", "secret", "generic", "s-tab", "--from-literal=k1=v1",
                 "--from-literal=k2=v2", "--from-literal=k3=v3")
