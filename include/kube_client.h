@@ -32,11 +32,16 @@ struct kube_client_opts {
     size_t max_body_bytes;      /* response body cap, default 64 MiB; more -> -FH_ETOOBIG */
 };
 
+#define KUBE_WARNING_MAX 512
+
 struct kube_response {
     long status;            /* HTTP status; 0 if no response */
     char *body;             /* NUL-terminated body, caller owns; may be NULL */
     size_t body_len;
     long retry_after_s;     /* Retry-After header in seconds, -1 if absent */
+    char *warning;          /* the first Warning header's text (e.g. 299 - "unknown
+                             * field ..."), at most KUBE_WARNING_MAX bytes; caller
+                             * owns (kube_response_clear frees it); NULL if none */
     unsigned attempts;      /* how many HTTP attempts were made */
 };
 

@@ -28,6 +28,8 @@
 
 #include <curl/curl.h>
 
+#include "kube_client.h"
+
 struct kube_config;
 struct kube_token;
 
@@ -98,6 +100,10 @@ long kube_retry_after_parse(const char *value, time_t now);
 
 /* kube_http_retry_after - Retry-After of the last response on h, or -1 */
 long kube_http_retry_after(CURL *h);
+
+/* kube_http_warning - first Warning header of the last response on h as a
+ * heap string (caller frees) of at most KUBE_WARNING_MAX bytes, or NULL */
+char *kube_http_warning(CURL *h);
 
 /* kube_curl_err - map a CURLcode to a negative FH_E* code */
 int kube_curl_err(CURLcode rc);

@@ -153,6 +153,7 @@ kube_response_clear(struct kube_response *r)
     if (!r)
         return;
     secret_free(&r->body, r->body_len + 1);
+    free(r->warning);
     memset(r, 0, sizeof(*r));
     r->retry_after_s = -1;
 }
@@ -320,6 +321,7 @@ kube_request(struct kube_client *c, const char *method, const char *path,
         }
         resp->status = status;
         resp->retry_after_s = retry_after;
+        resp->warning = kube_http_warning(c->h);
         resp->body = buf.data;
         resp->body_len = buf.len;
         buf.data = NULL;

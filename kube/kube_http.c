@@ -378,6 +378,20 @@ kube_http_retry_after(CURL *h)
     return kube_retry_after_parse(hdr->value, time(NULL));
 }
 
+/* kube_http_warning - the first Warning header of the last response on h
+ * (the apiserver's 299 warnings: unknown or dropped fields, deprecations),
+ * as a heap copy of at most KUBE_WARNING_MAX bytes; NULL if none */
+char *
+kube_http_warning(CURL *h)
+{
+    struct curl_header *hdr = NULL;
+
+    if (curl_easy_header(h, "Warning", 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK || !hdr
+        || !hdr->value)
+        return NULL;
+    return strndup(hdr->value, KUBE_WARNING_MAX);
+}
+
 /* kube_curl_err - CURLcode -> FH_E* */
 int
 kube_curl_err(CURLcode rc)

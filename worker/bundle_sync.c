@@ -114,6 +114,20 @@ send_write(struct wreq *w, const struct bsync_in *in, bool create, const char *r
     return rc;
 }
 
+/* warn_apiserver - the apiserver accepted the write with a warning (a field
+ * Fleet's CRD does not know was dropped, say): pass it on. Warnings can come
+ * from admission webhooks too, so one quoting the Secret is not repeated. */
+static void
+warn_apiserver(struct wreq *w, const struct bsync_in *in, bool create, const char *warning)
+{
+    if (!warning)
+        return;
+    if (in->secret && bundle_text_quotes_secret(warning, in->secret))
+        warning = "(a warning that quotes the Secret's data; not repeated)";
+    log_warn(w->log, w->key, "the apiserver %s Bundle %s/%s with a warning: %s",
+             create ? "created" : "patched", in->fh->ns, in->fh->name, warning);
+}
+
 /* recheck - after a 409, read the live Bundle and decide what to do next.
  * Returns 1 to write again (exists/rv updated), 0 when out->result is final. */
 static int
@@ -182,6 +196,7 @@ bundle_sync_write(struct wreq *w, const struct bsync_in *in, struct bsync_out *o
         if (rc == -FH_ENOMEM || rc == -FH_EINVAL || rc == -FH_ETOOBIG)
             goto out;
         if (rc == 0 && kube_http_err(resp.status) == 0) {
+            warn_apiserver(w, in, create, resp.warning);
             /* The reply is the stored Bundle, Secret data included. */
             reply = wreq_json(&resp);
             out->bundle_rv = wreq_rv(reply);

@@ -600,6 +600,8 @@ write_status(struct rc *c)
 
         c->fh_rv = wreq_rv(reply);
         check_crd(c, reply);
+        if (resp.warning)
+            log_warn(c->w.log, c->key, "status written with an apiserver warning: %s", resp.warning);
         cJSON_Delete(reply);
         log_debug(c->w.log, c->key, "status %s/%s written", want.status, want.ready_reason);
     } else if (rc == 0 && resp.status == 404) {

@@ -108,6 +108,7 @@ test_get_keepalive_and_headers(void **state)
     assert_int_equal(r.body_len, strlen("{\"kind\":\"ConfigMap\"}"));
     assert_int_equal(r.attempts, 1);
     assert_int_equal(r.retry_after_s, -1);
+    assert_null(r.warning);
     kube_response_clear(&r);
     assert_null(r.body);
 
@@ -124,6 +125,25 @@ test_get_keepalive_and_headers(void **state)
     assert_non_null(strstr(req, "User-Agent: fleet-handshake/"));
     assert_non_null(strstr(req, "HTTP/1.1\r\n"));
     assert_ptr_equal(kube_client_config(f->kc), f->cfg);
+}
+
+/* The apiserver's Warning header (299: a dropped unknown field, a
+ * deprecation) reaches the caller; only the first. */
+static void
+test_warning_header_is_kept(void **state)
+{
+    struct fixture *f = *state;
+    struct kube_response r;
+
+    ts_add(&f->srv, (struct ts_step){ .status = 200, .body = "{}",
+                                      .headers = "Warning: 299 - \"unknown field \\\"spec.x\\\"\"\r\n"
+                                                 "Warning: 299 - \"second\"\r\n" });
+    make_client(f, NULL, NULL, NULL);
+    assert_int_equal(get(f, "/api/v1/namespaces/a/configmaps/x", &r), 0);
+    assert_non_null(r.warning);
+    assert_string_equal(r.warning, "299 - \"unknown field \\\"spec.x\\\"\"");
+    kube_response_clear(&r);
+    assert_null(r.warning);
 }
 
 static void
@@ -560,6 +580,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get_keepalive_and_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_warning_header_is_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_429_with_retry_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_429_give_up_returns_last_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_5xx_retry_then_give_up, setup, teardown),

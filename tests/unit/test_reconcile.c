@@ -69,6 +69,7 @@ static struct {
     char *req[MAXCALLS];
     size_t req_len[MAXCALLS];
     char *ctype[MAXCALLS];
+    const char *const *warnings;    /* Warning header per call, may be NULL */
 } fake;
 
 int __wrap_kube_request(struct kube_client *c, const char *method, const char *path,
@@ -103,6 +104,8 @@ __wrap_kube_request(struct kube_client *c, const char *method, const char *path,
         resp->body = strdup(e->body);
         resp->body_len = strlen(e->body);
     }
+    if (fake.warnings && fake.warnings[i])
+        resp->warning = strdup(fake.warnings[i]);
     return e->rc;
 }
 
@@ -131,6 +134,7 @@ struct env {
     const char *const *namespaces;  /* watched namespaces; nns 0 = all */
     size_t nns;
     bool crd_warned;                /* reconcile_opts.crd_warned */
+    const char *const *warnings;    /* Warning header per scripted call, may be NULL */
 };
 
 /* fh_json - a FleetHandshake; status_obj is the JSON of .status or NULL */
@@ -244,6 +248,7 @@ run(struct env *e, const struct call *calls, size_t n)
     fake_reset();
     fake.calls = calls;
     fake.n = n;
+    fake.warnings = e->warnings;
     assert_int_equal(reconcile_task_ex(NULL, &e->task, &e->log, e->now ? e->now : NOW, &o,
                                        &e->res), 0);
     if (fake.next != n)
@@ -1430,6 +1435,41 @@ test_secret_namespace_not_watched(void **state)
     }
 }
 
+/* An apiserver warning on a write (a target field Fleet's CRD drops, say) is
+ * logged; one that quotes the Secret is not repeated. */
+static void
+test_apiserver_warnings_are_logged(void **state)
+{
+    char *sec = secret_json("500", B64_1);
+    const struct call calls[] = {
+        { "GET", SECRET_PATH, 200, sec, 0, 0 },
+        { "POST", BUNDLES, 201, REPLY_RV("951"), 0, 0 },
+        { "PATCH", STATUS, 200, FH_REPLY, 0, 0 },
+    };
+    static const char *const warnings[] = {
+        NULL, "299 - \"unknown field \\\"spec.targets[0].future\\\"\"", "299 - \"deprecated\"",
+    };
+    static const char *const quoting[] = { NULL, "299 - \"webhook saw " PLAIN1 "\"", NULL };
+    struct env e;
+
+    (void)state;
+    env_init(&e, fh_json(1, NULL, NULL, NULL));
+    with_secret(&e, "500");
+    e.warnings = warnings;
+    run(&e, calls, 3);
+    assert_non_null(strstr(e.logtext, "created Bundle fleet-default/fh1 with a warning"));
+    assert_non_null(strstr(e.logtext, "spec.targets[0].future"));
+    assert_non_null(strstr(e.logtext, "status written with an apiserver warning"));
+    env_clear(&e);
+    env_init(&e, fh_json(1, NULL, NULL, NULL));
+    with_secret(&e, "500");
+    e.warnings = quoting;
+    run(&e, calls, 3);                          /* run() fails if the log quotes the Secret */
+    assert_non_null(strstr(e.logtext, "quotes the Secret's data; not repeated"));
+    env_clear(&e);
+    free(sec);
+}
+
 static void
 test_outdated_crd_is_reported_once(void **state)
 {
@@ -1527,6 +1567,7 @@ main(void)
         cmocka_unit_test(test_fh_deleted_deletes_bundle),
         cmocka_unit_test(test_secret_namespace_not_watched),
         cmocka_unit_test(test_outdated_crd_is_reported_once),
+        cmocka_unit_test(test_apiserver_warnings_are_logged),
         cmocka_unit_test(test_status_write_404_means_gone),
         cmocka_unit_test(test_unparsable_task),
     };
