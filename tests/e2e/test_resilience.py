@@ -61,14 +61,21 @@ def test_watch_closed_and_compacted_mid_sync_converges(emu, operator_factory):
     op.wait_ready()
     create_many(emu)
     lists0 = sum(emu.count("list", r) for r in ("fleethandshakes", "secrets", "bundles"))
-    # cut every watch and drop the history so resuming gets 410 -> relist
-    emu.api("POST", "/emulator/v1/compact", {})
-    emu.api("POST", "/emulator/v1/watches/close", {"afterEvents": 0})
-    bump_all(emu, 1)
+    # A certain 410: freeze the watcher, cut its watches, change everything and
+    # drop the history; when it resumes from the resourceVersion it last saw,
+    # that version is gone, so it must relist.
+    watcher = next(p for p, n in op.children() if n == "fh-watcher")
+    os.kill(watcher, signal.SIGSTOP)
+    try:
+        emu.api("POST", "/emulator/v1/watches/close", {"afterEvents": 0})
+        bump_all(emu, 1)
+        emu.api("POST", "/emulator/v1/compact", {})
+    finally:
+        os.kill(watcher, signal.SIGCONT)
+    # and while it relists and the workers sync: cut the watches again mid-stream
     emu.api("POST", "/emulator/v1/compact", {})
     emu.api("POST", "/emulator/v1/watches/close", {"afterEvents": 3})
     wait_for(lambda: all_synced(emu, version=1), 90, "all synced after watch loss")
-    # the watches resumed from a compacted resourceVersion: 410, then a relist
     assert sum(emu.count("list", r) for r in ("fleethandshakes", "secrets", "bundles")) > lists0
     assert any(l.get("process") == "watcher" and "relisting" in (l.get("message") or "")
                for l in op.loglines()), "the watcher never reported the 410 that forces a relist"
