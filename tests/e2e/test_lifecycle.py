@@ -8,9 +8,8 @@ import base64
 import os
 import signal
 
-import harness
 from harness import (bundle_path, bundle_secret, condition, fh_manifest, fh_path,
-                     secret_manifest, secret_path, wait_for)
+                     secret_manifest, wait_for)
 from test_operator import downstream, synced
 from test_probes import metrics
 
@@ -24,6 +23,16 @@ def operator_writes(emu, stats=None):
     return {(r["verb"], r["resource"], r.get("subresource") or ""): r["count"]
             for r in st["requests"] if r.get("userAgent") == "fleet-handshake"
             and r["verb"] in ("get", "create", "update", "patch", "delete")}
+
+
+def synced_one(emu, operator_factory, name, **op_kw):
+    """A Secret and a FleetHandshake named name, the operator started, name Synced."""
+    emu.apply(secret_manifest(name, string_data={"v": "1"}))
+    emu.apply(fh_manifest(name, name))
+    op = operator_factory(**op_kw)
+    op.wait_ready()
+    wait_for(lambda: synced(emu, "fleet-default", name), 30, f"{name} synced")
+    return op
 
 
 def test_deleted_while_the_watcher_was_away(emu, operator_factory):
@@ -97,11 +106,7 @@ def test_bad_namespace_flag_is_refused(emu, bin_dir):
 
 
 def test_delete_with_orphan_policy_keeps_the_bundle(emu, operator_factory):
-    emu.apply(secret_manifest("orph", string_data={"v": "1"}))
-    emu.apply(fh_manifest("orph", "orph"))
-    op = operator_factory()
-    op.wait_ready()
-    wait_for(lambda: synced(emu, "fleet-default", "orph"), 30, "orph synced")
+    op = synced_one(emu, operator_factory, "orph")
     wait_for(lambda: downstream(emu, "prod-1", "apps", "orph"), 30, "copy delivered")
     emu.reset_stats()
     done0 = metrics(op)['fleet_handshake_reconcile_total{result="success"}']
@@ -121,11 +126,7 @@ def test_delete_with_orphan_policy_keeps_the_bundle(emu, operator_factory):
 
 
 def test_delete_removes_only_our_bundle(emu, operator_factory):
-    emu.apply(secret_manifest("gone", string_data={"v": "1"}))
-    emu.apply(fh_manifest("gone", "gone"))
-    op = operator_factory()
-    op.wait_ready()
-    wait_for(lambda: synced(emu, "fleet-default", "gone"), 30, "gone synced")
+    synced_one(emu, operator_factory, "gone")
     emu.reset_stats()
     emu.kubectl("delete", "fleethandshake", "gone", "-n", "fleet-default")
     wait_for(lambda: emu.get(bundle_path("fleet-default", "gone")) is None, 30, "Bundle deleted")
@@ -140,11 +141,7 @@ def test_delete_removes_only_our_bundle(emu, operator_factory):
 def test_hand_set_bundle_namespace_is_repaired(emu, operator_factory):
     """spec.namespace on a Bundle forces every resource into it: a hand edit
     that sets it (or pauses the Bundle) must not redirect the Secret."""
-    emu.apply(secret_manifest("ns1", string_data={"v": "1"}))
-    emu.apply(fh_manifest("ns1", "ns1"))
-    op = operator_factory()
-    op.wait_ready()
-    wait_for(lambda: synced(emu, "fleet-default", "ns1"), 30, "ns1 synced")
+    synced_one(emu, operator_factory, "ns1")
     st, _ = emu.api("PATCH", bundle_path("fleet-default", "ns1"),
                     {"spec": {"namespace": "evil", "paused": True, "keepResources": True}},
                     content_type="application/merge-patch+json")
@@ -162,11 +159,7 @@ def test_hand_set_bundle_namespace_is_repaired(emu, operator_factory):
 def test_removed_managed_by_label_is_restored(emu, operator_factory):
     """Only labelled Bundles are watched: one whose label is removed by hand
     leaves the watch (DELETED), and the operator must still find and repair it."""
-    emu.apply(secret_manifest("lbl", string_data={"v": "1"}))
-    emu.apply(fh_manifest("lbl", "lbl"))
-    op = operator_factory()
-    op.wait_ready()
-    wait_for(lambda: synced(emu, "fleet-default", "lbl"), 30, "lbl synced")
+    synced_one(emu, operator_factory, "lbl")
     uid = emu.get(bundle_path("fleet-default", "lbl"))["metadata"]["uid"]
     st, _ = emu.api("PATCH", bundle_path("fleet-default", "lbl"),
                     {"metadata": {"labels": {"app.kubernetes.io/managed-by": None}}},
