@@ -7,7 +7,6 @@ clusters, plus the apiserver call budget from the emulator's counters.
 import base64
 import json
 import os
-import signal
 
 import harness
 from harness import (bundle_path, bundle_secret, condition, fh_manifest, fh_path,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from emu_helpers import (WIDGETS, assert_status, b64, core, create_ns, gadget_crd, install_crd,
+from emu_helpers import (assert_status, b64, core, create_ns, gadget_crd, install_crd,
                          ns_path, ok, q, rv, unb64, wait_for, widget)
 
 UID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
