@@ -21,10 +21,21 @@ def say(text):
     print(f"\n\033[1m==> {text}\033[0m", flush=True)
 
 
+# The demo's secret values: shown only masked, never in full, even in a demo.
+SECRETS = ("first-password", "rotated-password")
+
+
+def masked(text):
+    """text with every demo secret value replaced by its first 3 characters and its length"""
+    for v in SECRETS:
+        text = text.replace(v, f"{v[:3]}***({len(v)} chars)")
+    return text
+
+
 def show(emu, *args):
-    print("$ kubectl " + " ".join(args), flush=True)
+    print(masked("$ kubectl " + " ".join(args)), flush=True)
     p = emu.kubectl(*args, check=False)
-    print((p.stdout + p.stderr).rstrip(), flush=True)
+    print(masked((p.stdout + p.stderr).rstrip()), flush=True)
 
 
 def main():
@@ -73,7 +84,8 @@ def main():
                          f"copy on {c}") if c != "staging-1" else emu.get(
                              secret_path(f"{c}--payments", "db-credentials"))
             pw = base64.b64decode(s["data"]["password"]).decode() if s else None
-            print(f"  {c:10s} payments/db-credentials: {'password=' + pw if s else 'not delivered (not targeted)'}")
+            print(f"  {c:10s} payments/db-credentials: "
+                  f"{masked('password=' + pw) if s else 'not delivered (not targeted)'}")
 
         say("rotating the password in the source Secret")
         show(emu, "patch", "secret", "db-credentials", "-n", "default", "-p",
@@ -84,7 +96,7 @@ def main():
             return s and base64.b64decode(s["data"]["password"]) == b"rotated-password"
         for c in ("prod-1", "prod-2"):
             wait_for(lambda: rotated(c), 30, f"rotation on {c}")
-            print(f"  {c:10s} payments/db-credentials: password=rotated-password")
+            print(f"  {c:10s} payments/db-credentials: {masked('password=rotated-password')}")
         show(emu, "describe", "fleethandshake", "db-credentials", "-n", "fleet-default")
         b = emu.get(bundle_path("fleet-default", "db-credentials"))
         print(f"Bundle status: {b.get('status', {}).get('display', {})}")
