@@ -508,6 +508,23 @@ after_run(struct workq *q, struct wq_item *it, uint64_t now_ms)
     }
 }
 
+/* back_from_worker - the in-flight item for key, about to leave INFLIGHT:
+ * 0 with *it set; 1 when it was forgotten meanwhile (now dropped);
+ * -FH_ENOTFOUND when key is not in flight */
+static int
+back_from_worker(struct workq *q, const char *key, struct wq_item **it)
+{
+    *it = q ? strmap_get(q->items, key) : NULL;
+    if (!*it || (*it)->state != WORKQ_INFLIGHT)
+        return -FH_ENOTFOUND;
+    if ((*it)->forget) {
+        drop(q, *it);
+        *it = NULL;
+        return 1;
+    }
+    return 0;
+}
+
 /* retry - RETRY: back off at least floor_ms; a change may not pull the key
  * in before now + hold_ms */
 static void
@@ -532,16 +549,13 @@ int
 workq_done(struct workq *q, const char *key, enum workq_outcome outcome,
            uint32_t retry_after_ms, uint64_t now_ms)
 {
-    struct wq_item *it = q ? strmap_get(q->items, key) : NULL;
+    struct wq_item *it;
+    int rc;
 
-    if (!it || it->state != WORKQ_INFLIGHT)
-        return -FH_ENOTFOUND;
     if (outcome != WORKQ_SUCCESS && outcome != WORKQ_RETRY && outcome != WORKQ_FAILED)
-        return -FH_EINVAL;
-    if (it->forget) {
-        drop(q, it);
-        return 0;
-    }
+        return workq_state(q, key, NULL) == WORKQ_INFLIGHT ? -FH_EINVAL : -FH_ENOTFOUND;
+    if ((rc = back_from_worker(q, key, &it)) != 0)
+        return rc < 0 ? rc : 0;
     switch (outcome) {
     case WORKQ_SUCCESS:
         it->attempts = 0;
@@ -562,30 +576,24 @@ workq_done(struct workq *q, const char *key, enum workq_outcome outcome,
 int
 workq_retry_min(struct workq *q, const char *key, uint32_t min_delay_ms, uint64_t now_ms)
 {
-    struct wq_item *it = q ? strmap_get(q->items, key) : NULL;
+    struct wq_item *it;
+    int rc = back_from_worker(q, key, &it);
 
-    if (!it || it->state != WORKQ_INFLIGHT)
-        return -FH_ENOTFOUND;
-    if (it->forget)
-        drop(q, it);
-    else
+    if (rc == 0)
         retry(q, it, min_delay_ms, 0, now_ms);
-    return 0;
+    return rc < 0 ? rc : 0;
 }
 
 /* workq_requeue_inflight - worker died: back to the tail of its FIFO */
 int
 workq_requeue_inflight(struct workq *q, const char *key, uint64_t now_ms)
 {
-    struct wq_item *it = q ? strmap_get(q->items, key) : NULL;
+    struct wq_item *it;
+    int rc = back_from_worker(q, key, &it);
 
-    if (!it || it->state != WORKQ_INFLIGHT)
-        return -FH_ENOTFOUND;
-    if (it->forget)
-        drop(q, it);
-    else
+    if (rc == 0)
         to_queued(q, it, now_ms);
-    return 0;
+    return rc < 0 ? rc : 0;
 }
 
 /* workq_forget - drop key now, or when it returns from its worker */

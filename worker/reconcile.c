@@ -447,20 +447,23 @@ out:
 }
 
 /* orphaning - the FleetHandshake is being deleted with the orphan policy
- * (kubectl delete --cascade=orphan): its dependents must survive it */
+ * (kubectl delete --cascade=orphan): its dependents must survive it. Uses
+ * the tree fh_spec_parse made when there is one, else parses the task's JSON. */
 static bool
-orphaning(const char *json)
+orphaning(const struct rc *c)
 {
-    cJSON *o = json ? cJSON_Parse(json) : NULL;
-    const cJSON *f;
+    cJSON *own = NULL;
+    const cJSON *o = c->fh.root, *f;
     bool found = false;
 
+    if (!o && c->task->has_fh && c->task->fh.json)
+        o = own = cJSON_Parse(c->task->fh.json);
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "metadata"),
                                                            "finalizers")) {
         if (cJSON_IsString(f) && strcmp(f->valuestring, "orphan") == 0)
             found = true;
     }
-    cJSON_Delete(o);
+    cJSON_Delete(own);
     return found;
 }
 
@@ -485,7 +488,7 @@ delete_bundle(struct rc *c, const char *fh_uid)
     struct wreq_fail fail;
     int rc = 0;
 
-    if (c->task->has_fh && orphaning(c->task->fh.json)) {
+    if (orphaning(c)) {
         log_info(c->w.log, c->key, "FleetHandshake deleted with the orphan policy; its Bundle is kept");
         set_outcome(c, PROTO_OUT_DONE, PROTO_ERR_NONE, "deleted (orphan); Bundle kept");
         return 0;
