@@ -407,6 +407,7 @@ class Emulator:
         self.server_address = "127.0.0.1:0"
         self._watch_lock = threading.Lock()
         self._open_watches = {}  # Watcher -> resource label
+        self._opened_watches = {}  # resource label -> watches ever opened (only grows)
         ns_rt = self.registry.by_key(("", "namespaces"))
         for ns in DEFAULT_NAMESPACES:
             self.api.create(ns_rt, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -423,6 +424,7 @@ class Emulator:
         label = rt.qualified() if rt else "%s.%s" % (w.key[1], w.key[0])
         with self._watch_lock:
             self._open_watches[w] = label
+            self._opened_watches[label] = self._opened_watches.get(label, 0) + 1
 
     def watch_closed(self, w):
         with self._watch_lock:
@@ -433,7 +435,8 @@ class Emulator:
             by = {}
             for label in self._open_watches.values():
                 by[label] = by.get(label, 0) + 1
-            return {"total": len(self._open_watches), "byResource": by}
+            return {"total": len(self._open_watches), "byResource": by,
+                    "openedByResource": dict(self._opened_watches)}
 
     def close_watches(self, after_events):
         with self._watch_lock:

@@ -224,8 +224,9 @@ def test_watches_listed_and_closed(emu):
     try:
         assert s1.status == 200 and s2.status == 200
         w = ok(emu.admin("GET", "/emulator/v1/watches"))
-        text = json.dumps(w)
+        text = json.dumps(w["byResource"])
         assert "configmaps" in text and "secrets" in text
+        opened = w["openedByResource"]
         r = emu.admin("POST", "/emulator/v1/watches/close", {})
         assert r.status == 200
         # Both streams end (zero-length chunk); reading returns no further events.
@@ -235,7 +236,9 @@ def test_watches_listed_and_closed(emu):
         s1.close()
         s2.close()
     w = ok(emu.admin("GET", "/emulator/v1/watches"))
-    assert "configmaps" not in json.dumps(w)
+    assert "configmaps" not in json.dumps(w["byResource"])
+    # The opened counters only grow: closing a watch does not take it back.
+    assert w["openedByResource"] == opened
 
 
 def test_watches_close_after_events(emu):

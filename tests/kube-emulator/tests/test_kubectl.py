@@ -60,7 +60,9 @@ def parse_table(text):
 
 
 def watch_count(kube, resource):
-    return kube.admin("GET", "/emulator/v1/watches").json.get("byResource", {}).get(resource, 0)
+    """Watches ever opened on resource. It only grows: an open-watch count would race a watch
+    from an earlier test whose client has gone but whose server side has not yet noticed."""
+    return kube.admin("GET", "/emulator/v1/watches").json.get("openedByResource", {}).get(resource, 0)
 
 
 def get_json(kube, *args):
