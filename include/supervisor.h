@@ -29,6 +29,8 @@ struct keystate {
     char *fh_rv_written;        /* resourceVersion our last status write produced */
     char *bundle_rv_written;    /* resourceVersion our last Bundle write produced */
     bool verify;                /* next task must compare the live Bundle */
+    bool pending_verify;        /* a Bundle spec change seen while in flight: becomes
+                                 * verify unless it was the echo of that task's write */
     bool pending;               /* changed while in flight: requeue after the result */
     char *pending_fh_rv;        /* latest FH status-only event seen while in flight */
     char *pending_bundle_rv;    /* latest Bundle event seen while in flight */

@@ -100,7 +100,7 @@ send_task(struct supervisor *s, struct child *w, const char *key, uint32_t attem
     if (rc < 0)
         goto out;
     if (k) {
-        k->verify = false;
+        k->verify = k->pending_verify = false;
         k->pending = false;
         free(k->pending_fh_rv);
         free(k->pending_bundle_rv);
@@ -181,7 +181,7 @@ sup_handle_result(struct supervisor *s, struct child *w, const struct proto_resu
 {
     char key[PROTO_MAX_NAME * 2 + 2];
     struct keystate *k;
-    bool requeue;
+    bool requeue, bundle_moved;
     int rc;
 
     snprintf(key, sizeof(key), "%s/%s", r->ns, r->name);
@@ -218,9 +218,13 @@ sup_handle_result(struct supervisor *s, struct child *w, const struct proto_resu
         free(k->bundle_rv_written);
         k->bundle_rv_written = strdup(r->bundle_rv);
     }
-    requeue = k && (k->pending ||
-                    (k->pending_fh_rv && !fh_streq(k->pending_fh_rv, k->fh_rv_written)) ||
-                    (k->pending_bundle_rv && !fh_streq(k->pending_bundle_rv, k->bundle_rv_written)));
+    bundle_moved = k && k->pending_bundle_rv && !fh_streq(k->pending_bundle_rv, k->bundle_rv_written);
+    requeue = k && (k->pending || bundle_moved ||
+                    (k->pending_fh_rv && !fh_streq(k->pending_fh_rv, k->fh_rv_written)));
+    /* A spec change of the Bundle seen in flight that was not this task's own
+     * write: someone else edited it, so the next task compares the live one. */
+    if (k && k->pending_verify && bundle_moved)
+        k->verify = true;
     if (r->outcome == PROTO_OUT_RETRY && r->errclass == PROTO_ERR_OWNERSHIP)
         /* A Bundle someone else owns: its removal is not watched (we watch
          * only our Bundles), so look again now and then; an edit of the
@@ -229,7 +233,7 @@ sup_handle_result(struct supervisor *s, struct child *w, const struct proto_resu
     else
         rc = workq_done(s->q, key, outcome_of(r->outcome), r->retry_after_ms, now_ms);
     if (k) {
-        k->pending = false;
+        k->pending = k->pending_verify = false;
         free(k->pending_fh_rv);
         free(k->pending_bundle_rv);
         k->pending_fh_rv = k->pending_bundle_rv = NULL;
@@ -252,6 +256,11 @@ void
 sup_worker_lost(struct supervisor *s, struct child *w, uint64_t now_ms)
 {
     if (w->busy && w->inflight_key) {
+        struct keystate *k = strmap_get(s->keys, w->inflight_key);
+
+        /* what the lost task wrote is unknown: a Bundle change seen meanwhile is verified */
+        if (k && k->pending_verify)
+            k->verify = true;
         log_warn(&s->log, w->inflight_key, "worker %u lost with this key in flight; requeued", w->slot);
         workq_requeue_inflight(s->q, w->inflight_key, now_ms);
     }

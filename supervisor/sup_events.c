@@ -196,8 +196,10 @@ bundle_event(struct supervisor *s, const struct proto_event *ev, const char *key
             k->pending = true;
         else
             fh_strset(&k->pending_bundle_rv, o->rv);
+        /* Most likely the echo of the task's own write, whose resourceVersion
+         * is not known until its result: decided in sup_handle_result. */
         if (gen_moved)
-            k->verify = true;
+            k->pending_verify = true;
         return 0;
     }
     if (gen_moved) {

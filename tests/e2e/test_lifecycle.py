@@ -132,10 +132,14 @@ def test_delete_removes_only_our_bundle(emu, operator_factory):
     wait_for(lambda: emu.get(bundle_path("fleet-default", "gone")) is None, 30, "Bundle deleted")
     wait_for(lambda: downstream(emu, "prod-1", "apps", "gone") is None, 30, "downstream copy removed")
     # whoever got there first (the operator or the garbage collector), the
-    # operator never failed a delete and never deleted twice
+    # operator never deleted twice and no delete failed otherwise than by a
+    # lost race: a 409 means the garbage collector began deleting the Bundle
+    # between the operator's read and its uid/resourceVersion-guarded delete;
+    # the operator then reads it again and leaves it to the collector
     st = emu.stats()
-    assert emu.count("delete", "bundles", stats=st) <= 1
-    assert emu.count("delete", "bundles", stats=st, code=409) == 0
+    codes = {c: emu.count("delete", "bundles", stats=st, code=c) for c in (200, 202, 404, 409)}
+    assert emu.count("delete", "bundles", stats=st) == sum(codes.values()), st["requests"]
+    assert codes[200] + codes[202] <= 1 and codes[409] <= 1, codes
 
 
 def test_hand_set_bundle_namespace_is_repaired(emu, operator_factory):
@@ -181,17 +185,28 @@ def test_periodic_resync_and_spec_change_budget(emu, operator_factory):
         wait_for(lambda: synced(emu, "fleet-default", f"rs{i}"), 30, f"rs{i} synced")
     wait_for(lambda: said(op, "queue idle"), 30, "queue idle")
     emu.reset_stats()
-    n0 = sum(1 for l in op.loglines() if (l.get("message") or "").startswith("periodic resync"))
-    wait_for(lambda: sum(1 for l in op.loglines()
-                         if (l.get("message") or "").startswith("periodic resync")) >= n0 + 3,
-             30, "three periodic resyncs")
-    wait_for(lambda: said(op, "queue idle"), 30, "queue idle after the resyncs")
+
+    def said_count(prefix):
+        return sum(1 for l in op.loglines() if (l.get("message") or "").startswith(prefix))
+
+    def resyncs_then_idle(n):
+        """n more periodic resyncs, then one more 'queue idle' line (the resync period
+        is 1 s, so a later resync always brings one)."""
+        r0 = said_count("periodic resync")
+        wait_for(lambda: said_count("periodic resync") >= r0 + n, 30, f"{n} periodic resyncs")
+        i0 = said_count("queue idle")
+        wait_for(lambda: said_count("queue idle") > i0, 30, "queue idle after the resyncs")
+
+    resyncs_then_idle(3)
     assert operator_writes(emu) == {}, "a resync with nothing changed makes no call at all"
     # a spec change: 1 Secret read (the Bundle is rebuilt), 1 Bundle patch, 1 status write
     emu.apply(fh_manifest("rs0", "rs0", targets=[{"clusterName": "staging-1"}]))
     wait_for(lambda: (synced(emu, "fleet-default", "rs0") or {}).get("metadata", {}).get("generation") == 2,
              30, "rs0 follows its spec")
     wait_for(lambda: emu.count("patch", "fleethandshakes", "status") >= 1, 10, "status write counted")
+    # and the resyncs after it cost nothing either: the echo of the operator's own
+    # Bundle write (its generation moved) does not make the next task re-read the Bundle
+    resyncs_then_idle(2)
     assert operator_writes(emu) == {("get", "secrets", ""): 1, ("patch", "bundles", ""): 1,
                                     ("patch", "fleethandshakes", "status"): 1}
     assert emu.get(bundle_path("fleet-default", "rs0"))["spec"]["targets"] == [{"clusterName": "staging-1"}]

@@ -9,7 +9,7 @@
  * flight at one worker at most and always at the worker its shard says; a
  * key changed while in flight is dispatched again after its result, but the
  * echo of its own writes is not; a Bundle edited by someone else makes the
- * next task verify the live Bundle; leader election gates dispatching
+ * next task verify the live Bundle, the echo of its own write does not; leader election gates dispatching
  * (standby, became leader, lost leadership, elector died); draining stops
  * dispatching; a result for a key the worker does not hold is rejected; a
  * dead worker's key is requeued; a deleted FleetHandshake is dispatched
@@ -362,6 +362,46 @@ test_one_worker_per_key_and_change_while_in_flight(void **state)
     assert_true(sent[2].has_bundle);
 }
 
+/* A Bundle spec change seen while a task is in flight is verified next time
+ * only if it was not the echo of that task's own write. */
+static void
+test_verify_only_for_a_foreign_bundle_edit_while_in_flight(void **state)
+{
+    struct supervisor *s = *state;
+    struct child *w;
+
+    w = first_task(s);
+    bundle_ev(s, PROTO_EV_ADDED, "a", "2", 1);                  /* the first write's echo */
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, "3", "2", 1001), 0);
+    assert_true(sup_idle(s));
+
+    /* a spec change: its Bundle write moves the generation, and the echo
+     * arrives before the result */
+    fh_ev(s, PROTO_EV_MODIFIED, "a", "4", 2, "sa");
+    assert_int_equal(sup_dispatch(s, 1002), 1);
+    bundle_ev(s, PROTO_EV_MODIFIED, "a", "5", 2);
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, "6", "5", 1003), 0);
+    assert_true(sup_idle(s));
+    fh_ev(s, PROTO_EV_MODIFIED, "a", "7", 3, "sa");             /* the next change */
+    assert_int_equal(sup_dispatch(s, 1004), 1);
+    assert_false(sent[2].verify);                               /* no extra reads */
+
+    /* this task's write (rv 8) and then a hand edit (rv 9) */
+    bundle_ev(s, PROTO_EV_MODIFIED, "a", "8", 3);
+    bundle_ev(s, PROTO_EV_MODIFIED, "a", "9", 4);
+    assert_int_equal(result(s, w, "a", PROTO_OUT_DONE, "10", "8", 1005), 0);
+    assert_int_equal(sup_dispatch(s, 1005), 1);                 /* the hand edit */
+    assert_true(sent[3].verify);
+
+    /* a hand edit while in flight, and the worker lost before its result */
+    bundle_ev(s, PROTO_EV_MODIFIED, "a", "11", 5);
+    sup_worker_lost(s, w, 1006);
+    child_next_gen(&s->children, w);
+    w->state = CHILD_READY;
+    assert_int_equal(sup_dispatch(s, 1006), 1);
+    assert_true(sent[4].verify);
+}
+
 static void
 test_leader_gates_dispatching(void **state)
 {
@@ -706,6 +746,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_nothing_dispatched_until_all_lists_synced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_event_queues_exactly_its_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_worker_per_key_and_change_while_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_only_for_a_foreign_bundle_edit_while_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leader_gates_dispatching, setup_elect, teardown),
         cmocka_unit_test_setup_teardown(test_without_leader_election_always_dispatches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drain_bad_result_and_worker_loss, setup, teardown),
