@@ -211,11 +211,30 @@ def serve(handler, store, rt, ns, match, fmt, params, settings, split=False, on_
             w, backlog, rv0 = store.watch(rt.key, ns, match, since, min_rv)
         except TooOld as e:
             failed = errors.expired(str(e)).status()
-    if on_start:
-        on_start(200)
-    handler.send_raw_headers(200, [("Content-Type", "application/json"),
-                                   ("Transfer-Encoding", "chunked"),
-                                   ("Cache-Control", "no-cache, private")])
+    emulator = handler.server.emulator
+    ended = w is None
+
+    def end():
+        """Take the watch out of the store and the admin listing (idempotent). Done before
+        the client can see the stream end, as registering is done before it sees the 200:
+        /emulator/v1/watches never lags what the client has seen."""
+        nonlocal ended
+        if not ended:
+            ended = w.closed = True     # w.closed may already be set: an admin close
+            store.unwatch(w)
+            emulator.watch_closed(w)
+
+    if w is not None:
+        emulator.watch_opened(w)
+    try:
+        if on_start:
+            on_start(200)
+        handler.send_raw_headers(200, [("Content-Type", "application/json"),
+                                       ("Transfer-Encoding", "chunked"),
+                                       ("Cache-Control", "no-cache, private")])
+    except BaseException:
+        end()
+        raise
     wfile = handler.wfile
     if failed is not None:
         try:
@@ -223,7 +242,6 @@ def serve(handler, store, rt, ns, match, fmt, params, settings, split=False, on_
         except OSError:
             handler.close_connection = True
         return
-    handler.server.emulator.watch_opened(w)
     out_w = _Writer(wfile, split or settings.split_chunks)
     ok = True
     closed_by_admin = False
@@ -304,13 +322,12 @@ def serve(handler, store, rt, ns, match, fmt, params, settings, split=False, on_
                     ok = False
                     break
         if ok:
+            end()
             wfile.write(b"0\r\n\r\n")
     except (OSError, ValueError):
         ok = False
     finally:
-        w.closed = True
-        store.unwatch(w)
-        handler.server.emulator.watch_closed(w)
+        end()
     if not ok or closed_by_admin:
         handler.close_connection = True
 
