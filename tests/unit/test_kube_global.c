@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,6 +20,7 @@
 #include "fh_err.h"
 #include "fh_log.h"
 #include "free_probe.h"
+#include "kube_backoff.h"
 #include "kube_config.h"
 #include "kube_global.h"
 #include "kube_watch.h"
@@ -53,16 +53,6 @@ on_event(void *arg, enum kube_event_type type, const cJSON *obj)
     if (text && strstr(text, MARKER))
         s->marker_in_event = true;
     cJSON_free(text);
-}
-
-/* now_ms - monotonic ms (test-side deadline only) */
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -118,13 +108,13 @@ test_reflector_leaves_no_response_bytes_in_freed_heap(void **state)
     loop = kube_loop_new(cfg, NULL, &log);
     assert_non_null(loop);
     assert_int_equal(kube_loop_add(loop, &spec, &cb), 0);
-    end = now_ms() + DEADLINE_MS;
+    end = kube_now_ms() + DEADLINE_MS;
     while (seen.events < 4) {
         zmq_pollitem_t items[16];
         long timeout = 100;
         int n;
 
-        assert_true(now_ms() < end);
+        assert_true(kube_now_ms() < end);
         n = kube_loop_pollitems(loop, items, 16, &timeout);
         assert_true(n >= 0);
         assert_true(zmq_poll(items, n, timeout) >= 0);

@@ -22,6 +22,7 @@
 
 #include "fh_err.h"
 #include "fh_log.h"
+#include "kube_backoff.h"
 #include "kube_client.h"
 #include "kube_config.h"
 #include "kube_status.h"
@@ -151,28 +152,18 @@ teardown(void **state)
     return 0;
 }
 
-/* now_ms - monotonic ms (test-side deadline only) */
-static long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* run_until - poll/dispatch until cond(f) holds; fail at the deadline */
 static void
 run_until(struct fixture *f, bool (*cond)(struct fixture *), const char *what)
 {
-    long end = now_ms() + DEADLINE_MS;
+    long end = kube_now_ms() + DEADLINE_MS;
 
     while (!cond(f)) {
         zmq_pollitem_t items[16];
         long timeout = 100;
         int n;
 
-        if (now_ms() > end)
+        if (kube_now_ms() > end)
             fail_msg("deadline passed waiting for: %s (events %zu, synced %u, errors %u: %s)",
                      what, f->rec.nev, f->rec.synced, f->rec.errors, f->rec.last_error);
         n = kube_loop_pollitems(f->loop, items, 16, &timeout);
@@ -531,7 +522,7 @@ test_two_reflectors_beside_a_zmq_socket(void **state)
 {
     struct fixture *f = *state;
     void *ctx = zmq_ctx_new(), *a, *b;
-    long end = now_ms() + DEADLINE_MS;
+    long end = kube_now_ms() + DEADLINE_MS;
     struct recorder bundles = { 0 };
 
     assert_non_null(ctx);
@@ -553,7 +544,7 @@ test_two_reflectors_beside_a_zmq_socket(void **state)
         long timeout = 100;
         int n;
 
-        assert_true(now_ms() < end);
+        assert_true(kube_now_ms() < end);
         n = kube_loop_pollitems(f->loop, items + 1, 15, &timeout);
         assert_true(n >= 0);
         assert_true(zmq_poll(items, n + 1, timeout) >= 0);
